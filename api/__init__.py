@@ -1,0 +1,1 @@
+"""The HTTP face of the ledger: Falcon WSGI resources, middleware and error mapping."""

@@ -1,0 +1,63 @@
+"""The application factory: builds the Falcon WSGI app around a Ledger."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+import falcon
+
+from api import errors
+from api.middleware import AuthMiddleware, RequestLogMiddleware, XapiVersionMiddleware
+from api.xapi.about import AboutResource
+from api.xapi.statements import StatementsResource
+from ledger.application import Ledger
+from ledger.settings import Settings
+
+
+def configure_logging() -> None:
+    """Send the request log (one JSON line per request) and errors to stderr."""
+    for name in ("ledger.requests", "ledger.errors"):
+        logger = logging.getLogger(name)
+        if not logger.handlers:
+            handler = logging.StreamHandler(sys.stderr)
+            handler.setFormatter(logging.Formatter("%(message)s"))
+            logger.addHandler(handler)
+            logger.setLevel(logging.INFO)
+            logger.propagate = False
+
+
+def create_app(
+    settings: Settings,
+    *,
+    ledger: Ledger | None = None,
+    clock: Callable[[], datetime] | None = None,
+) -> falcon.App:
+    """Build the WSGI app.
+
+    Args:
+        settings: the validated settings.
+        ledger: an existing Ledger (tests inject one); by default one is built from the
+            settings without running DDL — `learning-ledger db migrate` creates the tables.
+        clock: the time source for response headers (tests inject a fixed one).
+    """
+    clock = clock or (lambda: datetime.now(UTC))
+    if ledger is None:
+        ledger = Ledger(settings)
+        ledger.check_tables()
+    configure_logging()
+    app = falcon.App(
+        middleware=[
+            RequestLogMiddleware(enabled=settings.request_log),
+            XapiVersionMiddleware(clock),
+            AuthMiddleware(ledger),
+        ],
+    )
+    app.req_options.keep_blank_qs_values = True
+    app.req_options.auto_parse_qs_csv = False
+    errors.register(app)
+    app.add_route("/xapi/about", AboutResource())
+    app.add_route("/xapi/statements", StatementsResource(ledger, settings.max_body_bytes))
+    return app

@@ -1,0 +1,122 @@
+"""The `learning-ledger` command: serve the ledger, migrate its database."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+from gunicorn.app.base import BaseApplication
+
+from api.app import create_app
+from ledger.application import BootstrapResult, Ledger
+from ledger.settings import Settings, SettingsError
+
+
+def migrate(settings: Settings) -> BootstrapResult | None:
+    """Create or upgrade every table once, then make the first tenant and admin credential."""
+    ledger = Ledger(settings, create_tables=True)
+    try:
+        return ledger.bootstrap()
+    finally:
+        ledger.close()
+
+
+def announce(result: BootstrapResult | None) -> None:
+    """Print the bootstrap credential once, when it was just made."""
+    if result is None:
+        return
+    if result.secret is None:
+        print(
+            f"Learning Ledger: tenant {result.tenant!r} has admin credential {result.key!r} "
+            "(from LEDGER_BOOTSTRAP_KEY / LEDGER_BOOTSTRAP_SECRET)",
+            flush=True,
+        )
+        return
+    print(
+        f"Learning Ledger: created tenant {result.tenant!r} and its admin credential.\n"
+        "Keep the secret now: it is stored hashed and shown only this once.\n"
+        f"  key:    {result.key}\n"
+        f"  secret: {result.secret}",
+        flush=True,
+    )
+
+
+class _Server(BaseApplication):  # type: ignore[misc]
+    """gunicorn, configured in code; each worker builds its app after the fork."""
+
+    def __init__(self, settings: Settings, options: dict[str, Any]) -> None:
+        self.settings = settings
+        self.options = options
+        super().__init__()
+
+    def load_config(self) -> None:
+        for key, value in self.options.items():
+            self.cfg.set(key, value)
+
+    def load(self) -> Any:
+        return create_app(self.settings)
+
+
+def serve(settings: Settings, host: str, port: int, workers: int, threads: int) -> None:
+    """Migrate, bootstrap, then serve with gunicorn until interrupted."""
+    announce(migrate(settings))
+    where = "PostgreSQL" if settings.is_postgres else f"SQLite at {settings.sqlite_path}"
+    print(f"Learning Ledger: serving on http://{host}:{port} ({where})", flush=True)
+    _Server(
+        settings,
+        {
+            "bind": f"{host}:{port}",
+            "workers": workers,
+            "threads": threads,
+            "worker_class": "gthread" if threads > 1 else "sync",
+            "accesslog": None,
+            "errorlog": "-",
+            "loglevel": "warning",
+            "timeout": 60,
+            "graceful_timeout": 10,
+            "preload_app": False,
+        },
+    ).run()
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="learning-ledger", description="Learning Ledger: an event-sourced xAPI LRS."
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+    serve_cmd = commands.add_parser("serve", help="serve the ledger over HTTP")
+    serve_cmd.add_argument("--host", default="127.0.0.1", help="address to bind (127.0.0.1)")
+    serve_cmd.add_argument("--port", type=int, default=8000, help="port to bind (8000)")
+    serve_cmd.add_argument(
+        "--workers", type=int, default=2, help="worker processes (2; one per core is right)"
+    )
+    serve_cmd.add_argument("--threads", type=int, default=4, help="threads per worker (4)")
+    db_cmd = commands.add_parser("db", help="database maintenance")
+    db_commands = db_cmd.add_subparsers(dest="db_command", required=True)
+    db_commands.add_parser("migrate", help="create or upgrade all tables (run once per deploy)")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; return the exit status."""
+    args = _parser().parse_args(argv)
+    try:
+        settings = Settings.from_environ(os.environ)
+        if args.command == "serve":
+            if args.workers < 1 or args.threads < 1:
+                raise SettingsError("--workers and --threads must be at least 1")
+            serve(settings, args.host, args.port, args.workers, args.threads)
+        elif args.command == "db":
+            announce(migrate(settings))
+            print("Learning Ledger: the database is up to date.", flush=True)
+    except SettingsError as ex:
+        print(f"learning-ledger: {ex}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

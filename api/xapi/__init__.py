@@ -1,0 +1,1 @@
+"""xAPI resources under /xapi/."""

@@ -1,0 +1,1 @@
+"""The write side: xAPI validation, domain events, aggregates and the Ledger application."""

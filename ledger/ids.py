@@ -1,0 +1,33 @@
+"""Tenant-scoped identifiers: every aggregate id is uuid5(tenant namespace, natural key)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from uuid import UUID, uuid5
+
+#: The root namespace of every Learning Ledger identifier. Never change it: ids derive from it.
+LEDGER_NAMESPACE = UUID("6f1d7a52-3b0e-4c1a-9d5e-2a8f4b7c9e10")
+
+
+@lru_cache(maxsize=1024)
+def tenant_namespace(tenant: str) -> UUID:
+    """Return the namespace under which all of `tenant`'s aggregate ids are derived."""
+    return uuid5(LEDGER_NAMESPACE, f"tenant:{tenant}")
+
+
+def statement_aggregate_id(tenant: str, statement_id: str) -> UUID:
+    """Return the id of the Statement aggregate for `statement_id` within `tenant`.
+
+    Statement ids are compared lower-cased: `3F2504E0-…` and `3f2504e0-…` are one UUID.
+    """
+    return uuid5(tenant_namespace(tenant), f"statement:{statement_id.lower()}")
+
+
+def tenant_aggregate_id(tenant: str) -> UUID:
+    """Return the id of the Tenant aggregate named `tenant`."""
+    return uuid5(LEDGER_NAMESPACE, f"tenant-aggregate:{tenant}")
+
+
+def credential_aggregate_id(key: str) -> UUID:
+    """Return the id of the Credential aggregate for API key `key` (keys are global)."""
+    return uuid5(LEDGER_NAMESPACE, f"credential:{key}")

@@ -1,0 +1,237 @@
+"""Checks of Agents, Groups, their identifiers (IFIs) and the authority property."""
+
+from __future__ import annotations
+
+from typing import Any, Final
+
+from ledger.errors import InvalidInputError, Problem
+from ledger.xapi.primitives import (
+    IRI_RE,
+    MAILTO_RE,
+    SHA1_RE,
+    MISSING,
+    add_problem,
+    check_keys,
+    check_string,
+    expected,
+    names_of,
+)
+
+_IFI_NAMES: Final = ("mbox", "mbox_sha1sum", "openid", "account")
+_AGENT_ORDER: Final = ("objectType", "name", *_IFI_NAMES)
+_GROUP_ORDER: Final = (*_AGENT_ORDER, "member")
+_ACCOUNT_ORDER: Final = ("homePage", "name")
+
+_AGENT_KEYS: Final = frozenset(_AGENT_ORDER)
+_GROUP_KEYS: Final = frozenset(_GROUP_ORDER)
+_ACCOUNT_KEYS: Final = frozenset(_ACCOUNT_ORDER)
+_AGENT_NAMES: Final = names_of(_AGENT_ORDER)
+_GROUP_NAMES: Final = names_of(_GROUP_ORDER)
+_ACCOUNT_NAMES: Final = names_of(_ACCOUNT_ORDER)
+
+_ONE_IFI: Final = "must carry exactly one of mbox, mbox_sha1sum, openid, account"
+
+
+def _object_type(obj: dict[Any, Any], pointer: str, problems: list[Problem]) -> Any:
+    """Return `obj`'s objectType, or MISSING; report a null objectType."""
+    object_type = obj.get("objectType", MISSING)
+    if object_type is None:
+        add_problem(problems, pointer + "/objectType", "must not be null")
+    return object_type
+
+
+def _check_ifis(obj: dict[Any, Any], pointer: str, problems: list[Problem]) -> int:
+    """Check each IFI present (§4.3) and return how many there are."""
+    count = 0
+    mbox = obj.get("mbox", MISSING)
+    if mbox is not MISSING:
+        count += 1
+        if type(mbox) is not str or MAILTO_RE.fullmatch(mbox) is None:
+            add_problem(
+                problems,
+                pointer + "/mbox",
+                expected(mbox, "a mailto IRI (mailto:name@example.com)"),
+            )
+    sha1 = obj.get("mbox_sha1sum", MISSING)
+    if sha1 is not MISSING:
+        count += 1
+        if type(sha1) is not str or SHA1_RE.fullmatch(sha1) is None:
+            add_problem(
+                problems, pointer + "/mbox_sha1sum", expected(sha1, "a hex SHA-1 (40 hex digits)")
+            )
+    openid = obj.get("openid", MISSING)
+    if openid is not MISSING:
+        count += 1
+        if type(openid) is not str or IRI_RE.fullmatch(openid) is None:
+            add_problem(problems, pointer + "/openid", expected(openid, "an absolute URI"))
+    account = obj.get("account", MISSING)
+    if account is not MISSING:
+        count += 1
+        _check_account(account, pointer + "/account", problems)
+    return count
+
+
+def _check_account(account: object, pointer: str, problems: list[Problem]) -> None:
+    # §4.3: {homePage: IRL, name: string}, both required, nothing else.
+    if not isinstance(account, dict):
+        add_problem(problems, pointer, expected(account, "an object with homePage and name"))
+        return
+    check_keys(account, _ACCOUNT_KEYS, _ACCOUNT_NAMES, pointer, problems)
+    home_page = account.get("homePage", MISSING)
+    if home_page is MISSING:
+        add_problem(problems, pointer + "/homePage", "required property is missing")
+    elif type(home_page) is not str or IRI_RE.fullmatch(home_page) is None:
+        add_problem(problems, pointer + "/homePage", expected(home_page, "an absolute IRL"))
+    name = account.get("name", MISSING)
+    if name is MISSING:
+        add_problem(problems, pointer + "/name", "required property is missing")
+    elif type(name) is not str:
+        add_problem(problems, pointer + "/name", expected(name, "a string"))
+
+
+def _check_agent_body(agent: dict[Any, Any], pointer: str, problems: list[Problem]) -> None:
+    # §4.2: keys limited; name a string; exactly one IFI.
+    check_keys(agent, _AGENT_KEYS, _AGENT_NAMES, pointer, problems)
+    name = agent.get("name", MISSING)
+    if name is not MISSING:
+        check_string(name, pointer + "/name", problems)
+    count = _check_ifis(agent, pointer, problems)
+    if count != 1:
+        add_problem(problems, pointer, f"an Agent {_ONE_IFI}; found {count}")
+
+
+def _check_group_body(
+    group: dict[Any, Any], pointer: str, problems: list[Problem]
+) -> tuple[int, int]:
+    """Check a Group whose objectType is known to be "Group" (§4.4).
+
+    Returns:
+        The number of IFIs and the number of members (-1 when `member` is absent or not an array).
+    """
+    check_keys(group, _GROUP_KEYS, _GROUP_NAMES, pointer, problems)
+    name = group.get("name", MISSING)
+    if name is not MISSING:
+        check_string(name, pointer + "/name", problems)
+    count = _check_ifis(group, pointer, problems)
+    if count > 1:
+        add_problem(problems, pointer, f"an identified Group {_ONE_IFI}; found {count}")
+    members = group.get("member", MISSING)
+    if members is MISSING:
+        if count == 0:
+            add_problem(
+                problems,
+                pointer + "/member",
+                "required property is missing (a Group without an identifier is anonymous)",
+            )
+        return count, -1
+    if not isinstance(members, list):
+        add_problem(problems, pointer + "/member", expected(members, "an array of Agents"))
+        return count, -1
+    if count == 0 and not members:
+        # §17 decision: an anonymous Group is nothing but its members, so `member: []` → 400.
+        add_problem(
+            problems, pointer + "/member", "an anonymous Group must have at least one member"
+        )
+    for index, member in enumerate(members):
+        _check_member(member, f"{pointer}/member/{index}", problems)
+    return count, len(members)
+
+
+def _check_member(member: object, pointer: str, problems: list[Problem]) -> None:
+    # §4.4: member items are Agents; a Group inside member → 400.
+    if not isinstance(member, dict):
+        add_problem(problems, pointer, expected(member, "an Agent object"))
+        return
+    object_type = _object_type(member, pointer, problems)
+    if object_type == "Group":
+        add_problem(problems, pointer + "/objectType", "a Group cannot be a member of a Group")
+        return
+    if object_type is not MISSING and object_type != "Agent" and object_type is not None:
+        add_problem(problems, pointer + "/objectType", "must be 'Agent'")
+    _check_agent_body(member, pointer, problems)
+
+
+def check_agent(value: object, pointer: str, problems: list[Problem]) -> None:
+    """Check an Agent: objectType absent or "Agent", exactly one IFI (§4.2, §4.3)."""
+    if not isinstance(value, dict):
+        add_problem(problems, pointer, expected(value, "an Agent object"))
+        return
+    object_type = _object_type(value, pointer, problems)
+    if object_type is not MISSING and object_type != "Agent" and object_type is not None:
+        add_problem(problems, pointer + "/objectType", "must be 'Agent'")
+        return
+    _check_agent_body(value, pointer, problems)
+
+
+def check_group(value: object, pointer: str, problems: list[Problem]) -> None:
+    """Check a Group: objectType "Group" required, anonymous or identified (§4.4)."""
+    if not isinstance(value, dict):
+        add_problem(problems, pointer, expected(value, "a Group object"))
+        return
+    object_type = value.get("objectType", MISSING)
+    if object_type is MISSING:
+        add_problem(problems, pointer + "/objectType", "required property is missing (a Group)")
+    elif object_type != "Group":
+        add_problem(problems, pointer + "/objectType", expected(object_type, "'Group'"))
+        return
+    _check_group_body(value, pointer, problems)
+
+
+def check_actor(value: object, pointer: str, problems: list[Problem]) -> None:
+    """Check an Agent or a Group (actor, instructor; §4.2, §4.12)."""
+    if not isinstance(value, dict):
+        add_problem(problems, pointer, expected(value, "an Agent or Group object"))
+        return
+    object_type = value.get("objectType", MISSING)
+    if object_type is MISSING or object_type == "Agent":
+        _check_agent_body(value, pointer, problems)
+    elif object_type == "Group":
+        _check_group_body(value, pointer, problems)
+    else:
+        add_problem(problems, pointer + "/objectType", expected(object_type, "'Agent' or 'Group'"))
+
+
+def check_authority(value: object, pointer: str, problems: list[Problem]) -> None:
+    """Check an authority: an Agent, or an anonymous Group of exactly two Agents (§4.14)."""
+    if not isinstance(value, dict):
+        add_problem(problems, pointer, expected(value, "an Agent or Group object"))
+        return
+    object_type = value.get("objectType", MISSING)
+    if object_type is MISSING or object_type == "Agent":
+        _check_agent_body(value, pointer, problems)
+    elif object_type == "Group":
+        ifis, members = _check_group_body(value, pointer, problems)
+        if ifis:
+            add_problem(
+                problems, pointer, "an authority Group must be anonymous (no inverse identifier)"
+            )
+        elif members >= 0 and members != 2:
+            add_problem(
+                problems, pointer + "/member", "an authority Group must have exactly two Agents"
+            )
+    else:
+        add_problem(problems, pointer + "/objectType", expected(object_type, "'Agent' or 'Group'"))
+
+
+def validate_agent(value: object, *, allow_group: bool = False, pointer: str = "") -> None:
+    """Validate an Agent given as a request parameter (e.g. `agent=` on /statements, §2.6).
+
+    Args:
+        value: The parsed JSON value.
+        allow_group: Also accept an identified Group (never an anonymous one, §7.1).
+        pointer: Prefix for the JSON pointers in the error details.
+
+    Raises:
+        InvalidInputError: `value` is not a valid Agent (or identified Group when allowed).
+    """
+    problems: list[Problem] = []
+    if allow_group and isinstance(value, dict) and value.get("objectType") == "Group":
+        ifis, _ = _check_group_body(value, pointer, problems)
+        if ifis == 0:
+            add_problem(problems, pointer, "must be an Agent or an identified Group, not anonymous")
+    else:
+        check_agent(value, pointer, problems)
+    if problems:
+        first = problems[0]
+        where = first.pointer or "(root)"
+        raise InvalidInputError(f"Agent is invalid: {where}: {first.problem}", details=problems)

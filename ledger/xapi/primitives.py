@@ -1,0 +1,373 @@
+"""Checks of the data types xAPI Statements share: UUID, IRI, timestamps, durations, maps."""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterable
+from datetime import datetime, timedelta, timezone
+from typing import Any, Final
+
+from ledger.errors import Problem
+
+#: Most problems collected for one Statement before further ones are dropped.
+MAX_PROBLEMS: Final = 20
+
+#: Sentinel for "key absent" (a present key may hold None, which is a fault of its own).
+MISSING: Final[Any] = object()
+
+# --- regular expressions (all used with fullmatch, so a trailing newline never slips through) ---
+
+# §4.1, §4.17: hyphenated 8-4-4-4-12 hex, any RFC 4122 version, either case.
+UUID_RE: Final = re.compile(
+    r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
+)
+
+# §3: IRIs must be absolute (a scheme); beyond that the check is best-effort: no whitespace
+# and no C0/C1 control characters anywhere, and something after the colon.
+IRI_RE: Final = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*:[^\s\x00-\x1f\x7f-\x9f]+")
+
+# §4.3: mbox is "mailto:" followed by an e-mail address (something@something).
+MAILTO_RE: Final = re.compile(r"mailto:[^\s@\x00-\x1f\x7f-\x9f]+@[^\s@\x00-\x1f\x7f-\x9f]+")
+
+SHA1_RE: Final = re.compile(r"[0-9a-fA-F]{40}")
+# §4.16: hex of a SHA-2 digest: SHA-224, SHA-256, SHA-384 or SHA-512 (56/64/96/128 digits).
+SHA2_RE: Final = re.compile(r"[0-9a-fA-F]{56}(?:[0-9a-fA-F]{8}(?:[0-9a-fA-F]{32}){0,2})?")
+
+# §4.13: ISO 8601 combined date-time, complete to the second. Extended format (RFC 3339,
+# whose space or lower-case separators the CTS also sends) or basic format. The zone is
+# optional: zone-less input is read as UTC (§17 decision).
+_TS_EXTENDED_RE: Final = re.compile(
+    r"(?P<y>[0-9]{4})-(?P<mo>0[1-9]|1[0-2])-(?P<d>0[1-9]|[12][0-9]|3[01])"
+    r"[Tt ](?P<h>[01][0-9]|2[0-3]):(?P<mi>[0-5][0-9]):(?P<s>[0-5][0-9])"
+    r"(?:[.,](?P<f>[0-9]+))?"
+    r"(?P<z>[Zz]|(?P<sign>[+-])(?P<oh>[01][0-9]|2[0-3])(?::?(?P<om>[0-5][0-9]))?)?"
+)
+_TS_BASIC_RE: Final = re.compile(
+    r"(?P<y>[0-9]{4})(?P<mo>0[1-9]|1[0-2])(?P<d>0[1-9]|[12][0-9]|3[01])"
+    r"T(?P<h>[01][0-9]|2[0-3])(?P<mi>[0-5][0-9])(?P<s>[0-5][0-9])"
+    r"(?:[.,](?P<f>[0-9]+))?"
+    r"(?P<z>Z|(?P<sign>[+-])(?P<oh>[01][0-9]|2[0-3])(?P<om>[0-5][0-9])?)?"
+)
+
+# §4.17: ISO 8601:2004 §4.4.3.2 durations: PnYnMnDTnHnMnS or PnW; at least one component;
+# "T" is followed by at least one time component; weeks never mix with other units.
+# A decimal fraction is allowed on the lowest-order component only (checked after the match).
+# The §4.4.3.3 alternative form (P0003-01-29T...) never matches.
+_DURATION_RE: Final = re.compile(
+    r"P(?:[0-9]+(?:[.,][0-9]+)?W"
+    r"|(?=[0-9]|T[0-9])(?:[0-9]+(?:[.,][0-9]+)?Y)?(?:[0-9]+(?:[.,][0-9]+)?M)?"
+    r"(?:[0-9]+(?:[.,][0-9]+)?D)?"
+    r"(?:T(?=[0-9])(?:[0-9]+(?:[.,][0-9]+)?H)?(?:[0-9]+(?:[.,][0-9]+)?M)?"
+    r"(?:[0-9]+(?:[.,][0-9]+)?S)?)?)"
+)
+_DURATION_FRACTION_RE: Final = re.compile(r"[.,][0-9]+[YMWDHS]")
+
+# §4.17: RFC 5646 well-formedness (the ABNF of §2.1, case-insensitive), incl. grandfathered tags.
+_LANGUAGE_TAG_RE: Final = re.compile(
+    r"""
+    (?:[a-z]{2,3}(?:-[a-z]{3}){0,3}|[a-z]{4}|[a-z]{5,8})   # language (+ extlang)
+    (?:-[a-z]{4})?                                          # script
+    (?:-(?:[a-z]{2}|[0-9]{3}))?                             # region
+    (?:-(?:[a-z0-9]{5,8}|[0-9][a-z0-9]{3}))*                # variants
+    (?:-[0-9a-wy-z](?:-[a-z0-9]{2,8})+)*                    # extensions
+    (?:-x(?:-[a-z0-9]{1,8})+)?                              # private use
+    |x(?:-[a-z0-9]{1,8})+                                   # private use only
+    |en-gb-oed|i-ami|i-bnn|i-default|i-enochian|i-hak|i-klingon|i-lux|i-mingo
+    |i-navajo|i-pwn|i-tao|i-tay|i-tsu|sgn-be-fr|sgn-be-nl|sgn-ch-de
+    """,
+    re.ASCII | re.IGNORECASE | re.VERBOSE,
+)
+
+# Language tags are a small vocabulary; remember valid ones so the hot path skips the regex.
+_KNOWN_TAGS: set[str] = set()
+_KNOWN_TAGS_LIMIT: Final = 4096
+
+_UTC: Final = timezone.utc
+_DAYS_IN_MONTH: Final = (0, 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
+
+
+# --- problem collection ---
+
+
+def add_problem(problems: list[Problem], pointer: str, problem: str) -> None:
+    """Record one problem unless the list already holds `MAX_PROBLEMS`."""
+    if len(problems) < MAX_PROBLEMS:
+        problems.append(Problem(pointer, problem))
+
+
+def escape_key(key: object) -> str:
+    """Return `key` escaped as one RFC 6901 reference token (`~` → `~0`, `/` → `~1`)."""
+    text = key if isinstance(key, str) else str(key)
+    if "~" in text or "/" in text:
+        text = text.replace("~", "~0").replace("/", "~1")
+    return text
+
+
+def expected(value: object, what: str) -> str:
+    """Return the problem text for a value of the wrong JSON type (§3: null is its own fault)."""
+    if value is None:
+        return "must not be null"
+    return f"must be {what}"
+
+
+def check_keys(
+    obj: dict[Any, Any],
+    allowed: frozenset[str],
+    names: str,
+    pointer: str,
+    problems: list[Problem],
+) -> None:
+    """Report every key of `obj` outside `allowed` (§3: case-exact, no unknown properties).
+
+    Args:
+        obj: The JSON object being checked.
+        allowed: The keys the object may carry.
+        names: The allowed keys as display text, e.g. "id, display".
+        pointer: JSON pointer of `obj`.
+        problems: Where problems are collected.
+    """
+    if allowed.issuperset(obj):
+        return
+    for key in obj:
+        if key not in allowed:
+            add_problem(
+                problems, f"{pointer}/{escape_key(key)}", f"unknown property (allowed: {names})"
+            )
+
+
+def names_of(keys: Iterable[str]) -> str:
+    """Return keys joined for an "allowed: …" message."""
+    return ", ".join(keys)
+
+
+# --- predicates ---
+
+
+def is_uuid(value: object) -> bool:
+    """Return whether `value` is a UUID string in hyphenated 8-4-4-4-12 form (§4.1)."""
+    return type(value) is str and UUID_RE.fullmatch(value) is not None
+
+
+def is_iri(value: object) -> bool:
+    """Return whether `value` is an absolute IRI string (§3, §4.17)."""
+    return type(value) is str and IRI_RE.fullmatch(value) is not None
+
+
+def is_irl(value: object) -> bool:
+    """Return whether `value` is an IRL: an absolute IRI that locates a resource (§4.17)."""
+    return type(value) is str and IRI_RE.fullmatch(value) is not None
+
+
+def is_mailto_iri(value: object) -> bool:
+    """Return whether `value` is `mailto:` followed by an e-mail address (§4.3)."""
+    return type(value) is str and MAILTO_RE.fullmatch(value) is not None
+
+
+def is_sha1_hex(value: object) -> bool:
+    """Return whether `value` is a hex SHA-1 digest, either case (§4.3)."""
+    return type(value) is str and SHA1_RE.fullmatch(value) is not None
+
+
+def is_sha2_hex(value: object) -> bool:
+    """Return whether `value` is a hex SHA-224/256/384/512 digest, either case (§4.16)."""
+    return type(value) is str and SHA2_RE.fullmatch(value) is not None
+
+
+def is_language_tag(value: object) -> bool:
+    """Return whether `value` is a well-formed RFC 5646 language tag (§4.12, §4.17)."""
+    if type(value) is not str:
+        return False
+    if value in _KNOWN_TAGS:
+        return True
+    if _LANGUAGE_TAG_RE.fullmatch(value) is None:
+        return False
+    if len(_KNOWN_TAGS) < _KNOWN_TAGS_LIMIT:
+        _KNOWN_TAGS.add(value)
+    return True
+
+
+def is_duration(value: object) -> bool:
+    """Return whether `value` is an ISO 8601 §4.4.3.2 duration (§4.17).
+
+    Durations finer than 0.01 s are accepted (§16.4); a fraction may only sit on the last
+    component.
+    """
+    if type(value) is not str or _DURATION_RE.fullmatch(value) is None:
+        return False
+    if "." in value or "," in value:
+        fraction = _DURATION_FRACTION_RE.search(value)
+        return fraction is not None and fraction.end() == len(value)
+    return True
+
+
+def _match_timestamp(value: str) -> re.Match[str] | None:
+    match = _TS_EXTENDED_RE.fullmatch(value)
+    if match is None:
+        match = _TS_BASIC_RE.fullmatch(value)
+    return match
+
+
+def timestamp_problem(value: object) -> str | None:
+    """Return why `value` is not an acceptable Timestamp (§4.13), or None when it is."""
+    if type(value) is not str:
+        return expected(value, "a string holding an ISO 8601 date-time")
+    match = _match_timestamp(value)
+    if match is None:
+        return "must be an ISO 8601 date-time with seconds, e.g. 2024-05-01T12:00:00.000Z"
+    day = match["d"]
+    if day > "28":
+        month = int(match["mo"])
+        if int(day) > _DAYS_IN_MONTH[month] or (
+            month == 2 and day == "29" and not _is_leap(int(match["y"]))
+        ):
+            return "must be an ISO 8601 date-time naming a day that exists"
+    year = match["y"]
+    if match["sign"] == "-" and match["oh"] == "00" and (match["om"] or "00") == "00":
+        # CTS timestamps config: the "unknown local offset" forms -00, -0000, -00:00.
+        return "must not use the unknown-offset form -00:00 (use Z or +00:00)"
+    if year == "0000" or ((year == "0001" or year == "9999") and match["sign"] is not None):
+        if _datetime_of(match) is None:
+            return "must be an ISO 8601 date-time within years 0001-9999 (UTC)"
+    return None
+
+
+def is_timestamp(value: object) -> bool:
+    """Return whether `value` is an acceptable ISO 8601 Timestamp (§4.13, §17)."""
+    return timestamp_problem(value) is None
+
+
+def _is_leap(year: int) -> bool:
+    return year % 4 == 0 and (year % 100 != 0 or year % 400 == 0)
+
+
+def _datetime_of(match: re.Match[str]) -> datetime | None:
+    fraction = match["f"]
+    micro = int(fraction[:6].ljust(6, "0")) if fraction else 0
+    offset = timedelta(0)
+    if match["sign"] is not None:
+        offset = timedelta(hours=int(match["oh"]), minutes=int(match["om"] or 0))
+        if match["sign"] == "-":
+            offset = -offset
+    try:
+        local = datetime(
+            int(match["y"]),
+            int(match["mo"]),
+            int(match["d"]),
+            int(match["h"]),
+            int(match["mi"]),
+            int(match["s"]),
+            micro,
+        )
+        return (local - offset).replace(tzinfo=_UTC)
+    except (ValueError, OverflowError):
+        return None
+
+
+def parse_timestamp(value: str) -> datetime:
+    """Parse an xAPI Timestamp into an aware UTC datetime (zone-less input is read as UTC, §17).
+
+    Digits beyond microseconds are truncated.
+
+    Raises:
+        ValueError: `value` is not an acceptable Timestamp (see `is_timestamp`).
+    """
+    problem = timestamp_problem(value)
+    if problem is not None:
+        raise ValueError(f"invalid timestamp {value!r}: {problem}")
+    match = _match_timestamp(value)
+    parsed = _datetime_of(match) if match is not None else None
+    if parsed is None:  # unreachable after timestamp_problem; keeps the type checker honest
+        raise ValueError(f"invalid timestamp {value!r}")
+    return parsed
+
+
+def format_timestamp(moment: datetime) -> str:
+    """Format `moment` as `YYYY-MM-DDTHH:MM:SS.fffZ` in UTC, milliseconds truncated (§4.13).
+
+    A naive datetime is taken to be UTC already.
+    """
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(_UTC)
+    return (
+        f"{moment.year:04d}-{moment.month:02d}-{moment.day:02d}T"
+        f"{moment.hour:02d}:{moment.minute:02d}:{moment.second:02d}."
+        f"{moment.microsecond // 1000:03d}Z"
+    )
+
+
+# --- structural checks shared by several objects ---
+
+
+def check_language_map(value: object, pointer: str, problems: list[Problem]) -> None:
+    """Check a language map: an object of RFC 5646 tag → string (§4.17); `{}` is accepted (§3)."""
+    if not isinstance(value, dict):
+        add_problem(problems, pointer, expected(value, "a language map (object of tag → string)"))
+        return
+    for tag, text in value.items():
+        if not is_language_tag(tag):
+            add_problem(
+                problems, f"{pointer}/{escape_key(tag)}", "key must be an RFC 5646 language tag"
+            )
+        if type(text) is not str:
+            add_problem(problems, f"{pointer}/{escape_key(tag)}", expected(text, "a string"))
+
+
+def check_extensions(value: object, pointer: str, problems: list[Problem]) -> None:
+    """Check an extensions object: IRI keys, any values incl. null; `{}` is valid (§4.17)."""
+    if not isinstance(value, dict):
+        add_problem(problems, pointer, expected(value, "an object with IRI keys"))
+        return
+    for key in value:
+        if type(key) is not str or IRI_RE.fullmatch(key) is None:
+            add_problem(problems, f"{pointer}/{escape_key(key)}", "key must be an absolute IRI")
+
+
+def check_iri(value: object, pointer: str, problems: list[Problem]) -> None:
+    """Check that `value` is an absolute IRI (§3)."""
+    if type(value) is not str or IRI_RE.fullmatch(value) is None:
+        add_problem(problems, pointer, expected(value, "an absolute IRI"))
+
+
+def check_irl(value: object, pointer: str, problems: list[Problem]) -> None:
+    """Check that `value` is an IRL, i.e. an absolute IRI locating a resource (§4.17)."""
+    if type(value) is not str or IRI_RE.fullmatch(value) is None:
+        add_problem(problems, pointer, expected(value, "an absolute IRL (e.g. an http(s) URL)"))
+
+
+def check_uuid(value: object, pointer: str, problems: list[Problem]) -> None:
+    """Check that `value` is a UUID string in 8-4-4-4-12 form (§4.1)."""
+    if type(value) is not str or UUID_RE.fullmatch(value) is None:
+        add_problem(problems, pointer, expected(value, "a UUID in 8-4-4-4-12 form"))
+
+
+def check_string(value: object, pointer: str, problems: list[Problem]) -> None:
+    """Check that `value` is a JSON string (§3: no coercion)."""
+    if type(value) is not str:
+        add_problem(problems, pointer, expected(value, "a string"))
+
+
+def check_boolean(value: object, pointer: str, problems: list[Problem]) -> None:
+    """Check that `value` is a JSON boolean (`1` is not a boolean, §3)."""
+    if type(value) is not bool:
+        add_problem(problems, pointer, expected(value, "a boolean"))
+
+
+def check_timestamp(value: object, pointer: str, problems: list[Problem]) -> None:
+    """Check that `value` is an ISO 8601 Timestamp (§4.13); future instants are fine (§16.4)."""
+    problem = timestamp_problem(value)
+    if problem is not None:
+        add_problem(problems, pointer, problem)
+
+
+def check_duration(value: object, pointer: str, problems: list[Problem]) -> None:
+    """Check that `value` is an ISO 8601 §4.4.3.2 duration (§4.17)."""
+    if not is_duration(value):
+        add_problem(problems, pointer, expected(value, "an ISO 8601 duration such as PT1H30M5.25S"))
+
+
+def is_number(value: object) -> bool:
+    """Return whether `value` is a finite JSON number (`true` is not a number, §3)."""
+    if type(value) is float:
+        return math.isfinite(value)
+    return type(value) is int

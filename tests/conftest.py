@@ -1,0 +1,123 @@
+"""Fixtures shared by the test suite: settings and ledgers on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import base64
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import psycopg
+import pytest
+from falcon import testing
+
+from api.app import create_app
+from ledger.application import Ledger
+from ledger.settings import Settings
+
+ADMIN_KEY = "test-admin"
+ADMIN_SECRET = "test-admin-secret"
+DEFAULT_PG_URL = "postgresql://postgres@127.0.0.1:5432/test"
+
+
+def postgres_url() -> str:
+    """The PostgreSQL database the tests may use (`LEDGER_TEST_POSTGRES_URL`)."""
+    return os.environ.get("LEDGER_TEST_POSTGRES_URL", DEFAULT_PG_URL)
+
+
+def _postgres_reachable() -> str | None:
+    try:
+        with psycopg.connect(postgres_url(), connect_timeout=3):
+            return None
+    except psycopg.Error as ex:
+        return str(ex).strip()
+
+
+_PG_PROBLEM = _postgres_reachable()
+
+
+def require_postgres() -> None:
+    """Skip (locally) or fail (CI=true) when PostgreSQL is unreachable."""
+    if _PG_PROBLEM is None:
+        return
+    message = f"PostgreSQL at {postgres_url()} is unreachable: {_PG_PROBLEM}"
+    if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
+        pytest.fail(message + " (CI requires the PostgreSQL tests)")
+    pytest.skip(message)
+
+
+@pytest.fixture
+def pg_schema() -> Iterator[str]:
+    """A fresh PostgreSQL schema, dropped afterwards, so each test starts empty."""
+    require_postgres()
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(postgres_url(), autocommit=True) as conn:
+        conn.execute(f'CREATE SCHEMA "{schema}"')
+    yield schema
+    with psycopg.connect(postgres_url(), autocommit=True) as conn:
+        conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
+
+
+def make_settings(database_url: str, **overrides: Any) -> Settings:
+    """Settings for a test ledger with the known admin credential and no request log."""
+    values: dict[str, Any] = {
+        "database_url": database_url,
+        "bootstrap_key": ADMIN_KEY,
+        "bootstrap_secret": ADMIN_SECRET,
+        "request_log": False,
+    }
+    values.update(overrides)
+    return Settings(**values)
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """The database URL of an empty store: each test runs once per store."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'ledger.db'}"
+    schema = request.getfixturevalue("pg_schema")
+    return f"{postgres_url()}?schema={schema}"
+
+
+@pytest.fixture
+def settings(store: str) -> Settings:
+    """Settings for the store under test."""
+    return make_settings(store)
+
+
+@pytest.fixture
+def ledger(settings: Settings) -> Iterator[Ledger]:
+    """A migrated, bootstrapped ledger on the store under test."""
+    app = Ledger(settings, create_tables=True)
+    app.bootstrap()
+    yield app
+    app.close()
+
+
+@pytest.fixture
+def client(settings: Settings, ledger: Ledger) -> testing.TestClient:
+    """A Falcon test client around the ledger."""
+    return testing.TestClient(create_app(settings, ledger=ledger))
+
+
+def basic(key: str = ADMIN_KEY, secret: str = ADMIN_SECRET) -> str:
+    """Return an `Authorization` header value for HTTP Basic."""
+    return "Basic " + base64.b64encode(f"{key}:{secret}".encode()).decode()
+
+
+def xapi_headers(version: str = "1.0.3", **extra: str) -> dict[str, str]:
+    """Headers of an authenticated xAPI request."""
+    headers = {
+        "Authorization": basic(),
+        "X-Experience-API-Version": version,
+        "Content-Type": "application/json",
+    }
+    headers.update(extra)
+    return headers
+
+
+def event_count(ledger: Ledger) -> int:
+    """How many events the store holds."""
+    return len(ledger.recorder.select_notifications(start=None, limit=10**7))
