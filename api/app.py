@@ -17,12 +17,20 @@ from ledger.application import Ledger
 from ledger.settings import Settings
 
 
+class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """Write to whatever `sys.stderr` is at the time of each record."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.stream = sys.stderr
+        super().emit(record)
+
+
 def configure_logging() -> None:
     """Send the request log (one JSON line per request) and errors to stderr."""
     for name in ("ledger.requests", "ledger.errors"):
         logger = logging.getLogger(name)
         if not logger.handlers:
-            handler = logging.StreamHandler(sys.stderr)
+            handler = _StderrHandler()
             handler.setFormatter(logging.Formatter("%(message)s"))
             logger.addHandler(handler)
             logger.setLevel(logging.INFO)

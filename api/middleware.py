@@ -136,7 +136,11 @@ class AuthMiddleware:
         self, req: falcon.Request, resp: falcon.Response, resource: Any, params: dict[str, Any]
     ) -> None:
         """Authenticate and authorise the request before its responder runs."""
-        if resource is None or getattr(resource, "public", False) or req.method == "OPTIONS":
+        if (
+            resource is None
+            or getattr(resource, "public", False)
+            or not hasattr(resource, f"on_{req.method.lower()}")  # Falcon answers 405
+        ):
             return
         key, secret = parse_basic(req.get_header("Authorization"))
         principal = self.ledger.authenticate(key, secret)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Callable
+from functools import cache
 from datetime import datetime
 from typing import Any
 
@@ -35,6 +36,10 @@ _COMPONENTS_BY_TYPE: dict[str, tuple[str, ...]] = {
 }
 
 
+_BOOL = st.booleans()
+_DIGITS = "0123456789"
+
+
 def _is_v2(version: str) -> bool:
     return version.startswith("2.")
 
@@ -49,19 +54,21 @@ _hosts = st.sampled_from(
 )
 
 
+@cache
 @st.composite
 def irls(draw: Draw) -> str:
     """Draw an absolute http(s) IRL, sometimes with query and fragment (checklist §4.17)."""
     scheme = draw(st.sampled_from(["http", "https", "HTTPS"]))
     path = "/".join(draw(st.lists(_segments, max_size=3)))
     iri = f"{scheme}://{draw(_hosts)}/{path}"
-    if draw(st.booleans()):
+    if draw(_BOOL):
         iri += "?" + draw(_segments) + "=" + draw(_segments)
-    if draw(st.booleans()):
+    if draw(_BOOL):
         iri += "#" + draw(_segments)
     return iri
 
 
+@cache
 def iris() -> st.SearchStrategy[str]:
     """Return a strategy for absolute IRIs: IRLs, URNs and tag URIs (checklist §3, §4.17)."""
     return st.one_of(
@@ -87,6 +94,7 @@ def language_tags() -> st.SearchStrategy[str]:
     return _language_tags
 
 
+@cache
 def language_maps(min_size: int = 0) -> st.SearchStrategy[Json]:
     """Return a strategy for language maps; keys never differ only by case (checklist §4.17)."""
     return st.lists(
@@ -97,6 +105,7 @@ def language_maps(min_size: int = 0) -> st.SearchStrategy[Json]:
     ).map(dict)
 
 
+@cache
 def uuids() -> st.SearchStrategy[str]:
     """Return a strategy for UUIDs of any version, hyphenated, either case (checklist §4.1)."""
     return st.uuids().map(str) | st.uuids().map(lambda u: str(u).upper())
@@ -115,11 +124,13 @@ _json_values: st.SearchStrategy[Any] = st.recursive(
 )
 
 
+@cache
 def extensions() -> st.SearchStrategy[Json]:
     """Return a strategy for extensions: IRI keys, any JSON values incl. null (§4.17)."""
     return st.dictionaries(iris(), _json_values, max_size=3)
 
 
+@cache
 @st.composite
 def timestamps(draw: Draw) -> str:
     """Draw an ISO 8601 / RFC 3339 timestamp with various fractions and offsets (§4.13)."""
@@ -137,17 +148,18 @@ def timestamps(draw: Draw) -> str:
     return text + zone
 
 
+@cache
 @st.composite
 def durations(draw: Draw) -> str:
     """Draw an ISO 8601 §4.4.3.2 duration, seconds possibly finer than 0.01 s (§4.17)."""
     if draw(st.integers(0, 9)) == 0:
         return f"P{draw(st.integers(0, 99))}W"
     number = st.integers(0, 999).map(str)
-    date = "".join(f"{draw(number)}{unit}" for unit in "YMD" if draw(st.booleans()))
-    time = "".join(f"{draw(number)}{unit}" for unit in "HM" if draw(st.booleans()))
-    if draw(st.booleans()) or not (date or time):
+    date = "".join(f"{draw(number)}{unit}" for unit in "YMD" if draw(_BOOL))
+    time = "".join(f"{draw(number)}{unit}" for unit in "HM" if draw(_BOOL))
+    if draw(_BOOL) or not (date or time):
         seconds = draw(number)
-        if draw(st.booleans()):
+        if draw(_BOOL):
             seconds += "." + draw(st.text("0123456789", min_size=1, max_size=6))
         time += seconds + "S"
     return "P" + date + ("T" + time if time else "")
@@ -165,11 +177,13 @@ _sha1sums = st.text("0123456789abcdef", min_size=40, max_size=40) | st.text(
 )
 
 
+@cache
 def accounts() -> st.SearchStrategy[Json]:
     """Return a strategy for account objects: homePage IRL + name (checklist §4.3)."""
     return st.fixed_dictionaries({"homePage": irls(), "name": st.text(min_size=1, max_size=10)})
 
 
+@cache
 def ifis() -> st.SearchStrategy[Json]:
     """Return a strategy for exactly one Inverse Functional Identifier (checklist §4.2, §4.3)."""
     return st.one_of(
@@ -180,50 +194,56 @@ def ifis() -> st.SearchStrategy[Json]:
     )
 
 
+@cache
 @st.composite
 def agents(draw: Draw, object_type: bool | None = None) -> Json:
     """Draw an Agent; `object_type` True/False forces objectType in or out (§4.2)."""
     agent: Json = {}
-    if object_type or (object_type is None and draw(st.booleans())):
+    if object_type or (object_type is None and draw(_BOOL)):
         agent["objectType"] = "Agent"
     agent.update(draw(ifis()))
-    if draw(st.booleans()):
+    if draw(_BOOL):
         agent["name"] = draw(st.text(max_size=10))
     return agent
 
 
+@cache
 @st.composite
 def identified_groups(draw: Draw) -> Json:
     """Draw an Identified Group: one IFI, optional name and members (checklist §4.4)."""
     group: Json = {"objectType": "Group", **draw(ifis())}
-    if draw(st.booleans()):
+    if draw(_BOOL):
         group["name"] = draw(st.text(max_size=10))
-    if draw(st.booleans()):
+    if draw(_BOOL):
         group["member"] = draw(st.lists(agents(), min_size=1, max_size=3))
     return group
 
 
+@cache
 @st.composite
 def anonymous_groups(draw: Draw, size: int | None = None) -> Json:
     """Draw an Anonymous Group: members, no IFI (checklist §4.4)."""
     low, high = (size, size) if size is not None else (1, 3)
     group: Json = {"objectType": "Group"}
-    if draw(st.booleans()):
+    if draw(_BOOL):
         group["name"] = draw(st.text(max_size=10))
     group["member"] = draw(st.lists(agents(), min_size=low, max_size=high))
     return group
 
 
+@cache
 def groups() -> st.SearchStrategy[Json]:
     """Return a strategy for Identified or Anonymous Groups."""
     return identified_groups() | anonymous_groups()
 
 
+@cache
 def actors() -> st.SearchStrategy[Json]:
     """Return a strategy for actors: Agent (any IFI) or Group (checklist §4.2)."""
     return agents() | groups()
 
 
+@cache
 def authorities() -> st.SearchStrategy[Json]:
     """Return a strategy for authority: an Agent or an anonymous Group of two (§4.14)."""
     return agents() | anonymous_groups(size=2)
@@ -232,15 +252,17 @@ def authorities() -> st.SearchStrategy[Json]:
 # --- verbs and activities -------------------------------------------------------------------
 
 
+@cache
 @st.composite
 def verbs(draw: Draw) -> Json:
     """Draw a Verb: IRI id, optional display language map (checklist §4.5)."""
     verb: Json = {"id": draw(iris())}
-    if draw(st.booleans()):
+    if draw(_BOOL):
         verb["display"] = draw(language_maps())
     return verb
 
 
+@cache
 def _components() -> st.SearchStrategy[list[Json]]:
     component = st.builds(
         lambda cid, description: {
@@ -253,6 +275,7 @@ def _components() -> st.SearchStrategy[list[Json]]:
     return st.lists(component, max_size=4, unique_by=lambda c: c["id"])
 
 
+@cache
 @st.composite
 def definitions(draw: Draw) -> Json:
     """Draw an Activity definition, possibly an interaction with fitting lists (§4.7, §4.8)."""
@@ -264,29 +287,31 @@ def definitions(draw: Draw) -> Json:
         "extensions": extensions(),
     }
     definition: Json = draw(st.fixed_dictionaries({}, optional=optional))
-    if draw(st.booleans()):
+    if draw(_BOOL):
         interaction_type = draw(st.sampled_from(INTERACTION_TYPES))
         definition["interactionType"] = interaction_type
-        if draw(st.booleans()):
+        if draw(_BOOL):
             definition["correctResponsesPattern"] = draw(st.lists(st.text(max_size=12), max_size=3))
         for key in _COMPONENTS_BY_TYPE.get(interaction_type, ()):
-            if draw(st.booleans()):
+            if draw(_BOOL):
                 definition[key] = draw(_components())
     return definition
 
 
+@cache
 @st.composite
 def activities(draw: Draw, with_definition: bool = True) -> Json:
     """Draw an Activity with or without objectType and definition (checklist §4.7)."""
     activity: Json = {}
-    if draw(st.booleans()):
+    if draw(_BOOL):
         activity["objectType"] = "Activity"
     activity["id"] = draw(iris())
-    if with_definition and draw(st.booleans()):
+    if with_definition and draw(_BOOL):
         activity["definition"] = draw(definitions())
     return activity
 
 
+@cache
 def statement_refs() -> st.SearchStrategy[Json]:
     """Return a strategy for StatementRefs (checklist §4.9)."""
     return uuids().map(lambda u: {"objectType": "StatementRef", "id": u})
@@ -295,22 +320,23 @@ def statement_refs() -> st.SearchStrategy[Json]:
 # --- result and context ---------------------------------------------------------------------
 
 
+@cache
 @st.composite
 def scores(draw: Draw) -> Json:
     """Draw a score: scaled in [-1, 1], min < max, raw between them (checklist §4.11)."""
     number = st.integers(-1000, 1000) | st.floats(-1e6, 1e6, allow_nan=False)
     low, high = sorted(draw(st.lists(number, min_size=2, max_size=2, unique=True)))
     score: Json = {}
-    if draw(st.booleans()):
+    if draw(_BOOL):
         score["scaled"] = draw(
             st.sampled_from([-1, 0, 1, -1.0, 1.0]) | st.floats(-1, 1, allow_nan=False)
         )
-    has_min, has_max = draw(st.booleans()), draw(st.booleans())
+    has_min, has_max = draw(_BOOL), draw(_BOOL)
     if has_min:
         score["min"] = low
     if has_max:
         score["max"] = high
-    if draw(st.booleans()):
+    if draw(_BOOL):
         if has_min or has_max:
             score["raw"] = draw(st.sampled_from([low, high]) | st.floats(low, high))
         else:
@@ -318,6 +344,7 @@ def scores(draw: Draw) -> Json:
     return score
 
 
+@cache
 def results() -> st.SearchStrategy[Json]:
     """Return a strategy for result objects, possibly empty (checklist §4.11)."""
     return st.fixed_dictionaries(
@@ -333,11 +360,13 @@ def results() -> st.SearchStrategy[Json]:
     )
 
 
+@cache
 def _activity_lists() -> st.SearchStrategy[Any]:
     small = activities(with_definition=False) | activities()
     return small | st.lists(small, max_size=2)
 
 
+@cache
 def context_activities() -> st.SearchStrategy[Json]:
     """Return a strategy for contextActivities: single objects or arrays (checklist §4.12)."""
     return st.fixed_dictionaries(
@@ -346,28 +375,31 @@ def context_activities() -> st.SearchStrategy[Json]:
     )
 
 
-def _relevant(base: Json) -> st.SearchStrategy[Json]:
-    return st.fixed_dictionaries(
-        base, optional={"relevantTypes": st.lists(iris(), min_size=1, max_size=2)}
+def _with_relevant_types(kind: str, key: str, inner: st.SearchStrategy[Json]) -> Any:
+    return st.builds(
+        lambda value, relevant: {
+            "objectType": kind,
+            key: value,
+            **({"relevantTypes": relevant} if relevant else {}),
+        },
+        inner,
+        st.none() | st.lists(iris(), min_size=1, max_size=2),
     )
 
 
+@cache
 def context_agents() -> st.SearchStrategy[list[Json]]:
     """Return a strategy for 2.0 contextAgents arrays (checklist §16.3)."""
-    item = agents().flatmap(
-        lambda a: _relevant({"objectType": st.just("contextAgent"), "agent": st.just(a)})
-    )
-    return st.lists(item, max_size=2)
+    return st.lists(_with_relevant_types("contextAgent", "agent", agents()), max_size=2)
 
 
+@cache
 def context_groups() -> st.SearchStrategy[list[Json]]:
     """Return a strategy for 2.0 contextGroups arrays (checklist §16.3)."""
-    item = groups().flatmap(
-        lambda g: _relevant({"objectType": st.just("contextGroup"), "group": st.just(g)})
-    )
-    return st.lists(item, max_size=2)
+    return st.lists(_with_relevant_types("contextGroup", "group", groups()), max_size=2)
 
 
+@cache
 def contexts(version: str, object_is_activity: bool) -> st.SearchStrategy[Json]:
     """Return a strategy for context; revision/platform only with an Activity object (§4.12)."""
     optional: dict[str, st.SearchStrategy[Any]] = {
@@ -394,22 +426,23 @@ def contexts(version: str, object_is_activity: bool) -> st.SearchStrategy[Json]:
 @st.composite
 def _body(draw: Draw, version: str, obj: Json) -> Json:
     """Draw actor, verb, result, context and timestamp around a given object."""
-    voiding = obj.get("objectType") == "StatementRef" and draw(st.booleans())
+    voiding = obj.get("objectType") == "StatementRef" and draw(_BOOL)
     statement: Json = {
         "actor": draw(actors()),
         "verb": {"id": VOIDED} if voiding else draw(verbs()),
         "object": obj,
     }
-    if draw(st.booleans()):
+    if draw(_BOOL):
         statement["result"] = draw(results())
-    if draw(st.booleans()):
+    if draw(_BOOL):
         is_activity = obj.get("objectType", "Activity") == "Activity"
         statement["context"] = draw(contexts(version, is_activity))
-    if draw(st.booleans()):
+    if draw(_BOOL):
         statement["timestamp"] = draw(timestamps())
     return statement
 
 
+@cache
 def _simple_objects() -> st.SearchStrategy[Json]:
     return st.one_of(
         activities(),
@@ -419,6 +452,7 @@ def _simple_objects() -> st.SearchStrategy[Json]:
     )
 
 
+@cache
 @st.composite
 def sub_statements(draw: Draw, version: str) -> Json:
     """Draw a SubStatement: no id/stored/version/authority, object not a SubStatement (§4.10)."""
@@ -434,14 +468,14 @@ def statements(draw: Draw, version: str) -> Json:
     """
     obj = draw(st.one_of(activities(), _simple_objects(), sub_statements(version)))
     statement: Json = {}
-    if draw(st.booleans()):
+    if draw(_BOOL):
         statement["id"] = str(draw(st.uuids(version=4)))
     statement.update(draw(_body(version, obj)))
     if draw(st.integers(0, 3)) == 0:
         statement["stored"] = draw(timestamps())
     if draw(st.integers(0, 3)) == 0:
         statement["authority"] = draw(authorities())
-    if draw(st.booleans()):
+    if draw(_BOOL):
         versions = ["1.0.0", "1.0.3"] + (["2.0.0"] if _is_v2(version) else [])
         statement["version"] = draw(st.sampled_from(versions))
     return statement
@@ -550,6 +584,7 @@ def _interaction(draw: Draw, s: Json, definition: Json) -> None:
     _set_object(s, {"objectType": "Activity", "id": draw(iris()), "definition": definition})
 
 
+@cache
 def _mutations(version: str) -> dict[str, Callable[[Draw, Json], object]]:
     """Map a description (naming the checklist section) to a mutation applying one fault."""
     pick = st.sampled_from

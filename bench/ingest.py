@@ -1,0 +1,490 @@
+"""Benchmark Statement ingest of a running ledger over HTTP: single POSTs and batches."""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import gc
+import http.client
+import itertools
+import math
+import os
+import platform
+import random
+import socket
+import sys
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Final
+from urllib.parse import urlsplit
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import orjson
+
+from bench.statements import make_statements
+
+USAGE_EPILOG: Final = """\
+phases (run in the order given):
+  single1    one Statement per POST, concurrency 1      (default 2,000 requests)
+  single8    one Statement per POST, concurrency 8      (default 4,000 requests)
+  batch100   100-Statement arrays, --batch-concurrency  (default 100 requests)
+  batch1000  1000-Statement arrays, --batch-concurrency (default 30 requests)
+
+Each phase first sends --warmup untimed requests (at most as many as the phase itself) over
+the same connections. "failed" counts non-200 responses, transport errors and 200 responses
+whose ids differ from those sent. The exit status is 1 if any request failed.
+"""
+
+
+@dataclass(frozen=True)
+class PhaseSpec:
+    """One phase: its name, Statements per request (0: a bare object), default size, workers."""
+
+    name: str
+    batch_size: int
+    default_requests: int
+    concurrency: int
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """One pre-serialised request body and the Statement ids the ledger must answer with."""
+
+    body: bytes
+    ids: list[str]
+
+
+@dataclass
+class Tally:
+    """What one worker (or, merged, a whole run) saw."""
+
+    latencies: list[float] = field(default_factory=list)
+    failed: int = 0
+    first_error: str | None = None
+
+    def fail(self, message: str) -> None:
+        """Count one failed request, keeping the first error message."""
+        self.failed += 1
+        if self.first_error is None:
+            self.first_error = message
+
+    def merge(self, other: Tally) -> None:
+        """Fold `other` into this tally."""
+        self.latencies.extend(other.latencies)
+        self.failed += other.failed
+        if self.first_error is None:
+            self.first_error = other.first_error
+
+
+@dataclass(frozen=True)
+class Target:
+    """Where and how to POST: the ledger's host, the statements path and the fixed headers."""
+
+    scheme: str
+    host: str
+    port: int | None
+    path: str
+    headers: dict[str, str]
+    timeout: float
+
+    @classmethod
+    def from_args(cls, url: str, key: str, secret: str, timeout: float) -> Target:
+        """Build a Target from the command line's URL and credentials."""
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise SystemExit(f"ingest: URL must be http(s)://host[:port][/prefix], not {url!r}")
+        token = base64.b64encode(f"{key}:{secret}".encode()).decode("ascii")
+        headers = {
+            "Authorization": f"Basic {token}",
+            "X-Experience-API-Version": "1.0.3",
+            "Content-Type": "application/json",
+            "Accept": "application/json",
+        }
+        path = parts.path.rstrip("/") + "/xapi/statements"
+        return cls(parts.scheme, parts.hostname, parts.port, path, headers, timeout)
+
+    @property
+    def url(self) -> str:
+        """Return the full URL Statements are POSTed to."""
+        port = f":{self.port}" if self.port is not None else ""
+        return f"{self.scheme}://{self.host}{port}{self.path}"
+
+    def connection(self) -> Connection:
+        """Return a new, not yet connected, keep-alive connection to the ledger."""
+        cls = _KeepAliveTLS if self.scheme == "https" else _KeepAlive
+        return cls(self.host, self.port, timeout=self.timeout)
+
+
+class _ConnectionCount:
+    """Counts TCP connections opened, so a server that refuses keep-alive shows up."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.value = 0
+
+    def add(self) -> None:
+        """Count one more connection."""
+        with self._lock:
+            self.value += 1
+
+
+CONNECTIONS_OPENED: Final = _ConnectionCount()
+
+
+def _tune(sock: socket.socket) -> None:
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    CONNECTIONS_OPENED.add()
+
+
+class _KeepAlive(http.client.HTTPConnection):
+    """An HTTP/1.1 connection with TCP_NODELAY whose (re)connections are counted."""
+
+    def connect(self) -> None:
+        """Connect, then disable Nagle's algorithm and count the connection."""
+        super().connect()
+        _tune(self.sock)
+
+
+class _KeepAliveTLS(http.client.HTTPSConnection):
+    """An HTTPS connection with TCP_NODELAY whose (re)connections are counted."""
+
+    def connect(self) -> None:
+        """Connect, then disable Nagle's algorithm and count the connection."""
+        super().connect()
+        _tune(self.sock)
+
+
+Connection = _KeepAlive | _KeepAliveTLS
+
+PHASES: Final = {
+    spec.name: spec
+    for spec in (
+        PhaseSpec("single1", 0, 2_000, 1),
+        PhaseSpec("single8", 0, 4_000, 8),
+        PhaseSpec("batch100", 100, 100, 1),
+        PhaseSpec("batch1000", 1000, 30, 1),
+    )
+}
+
+#: Transport errors that, on a connection that has served a request, usually mean the server
+#: closed it while idle: such a request is retried once on a fresh connection.
+_STALE_ERRORS: Final = (
+    http.client.RemoteDisconnected,
+    BrokenPipeError,
+    ConnectionResetError,
+    ConnectionAbortedError,
+)
+_ERROR_SNIPPET: Final = 600
+
+
+def prepare(spec: PhaseSpec, requests: int, rng: random.Random) -> list[Prepared]:
+    """Generate and serialise every request body of a run before any timing starts."""
+    now = datetime.now(UTC)
+    prepared = []
+    for _ in range(requests):
+        statements = make_statements(rng, max(spec.batch_size, 1), now=now)
+        payload: Any = statements if spec.batch_size else statements[0]
+        prepared.append(Prepared(orjson.dumps(payload), [s["id"] for s in statements]))
+    return prepared
+
+
+def _post(conn: Connection, target: Target, request: Prepared) -> tuple[int, bytes]:
+    conn.request("POST", target.path, request.body, target.headers)
+    response = conn.getresponse()
+    return response.status, response.read()
+
+
+def _send(conn: Connection, target: Target, request: Prepared, reused: bool) -> str | None:
+    """POST one request; return None on success, else a description of the failure."""
+    try:
+        try:
+            status, data = _post(conn, target, request)
+        except _STALE_ERRORS:
+            if not reused:
+                raise
+            conn.close()
+            status, data = _post(conn, target, request)
+    except (OSError, http.client.HTTPException) as exc:
+        conn.close()
+        return f"transport error: {type(exc).__name__}: {exc}"
+    if status != 200:
+        text = data[:_ERROR_SNIPPET].decode("utf-8", "replace")
+        return f"HTTP {status}: {text}"
+    try:
+        ids = orjson.loads(data)
+    except orjson.JSONDecodeError:
+        return f"HTTP 200 but not JSON: {data[:_ERROR_SNIPPET]!r}"
+    if ids != request.ids:
+        shown = orjson.dumps(ids)[:_ERROR_SNIPPET].decode("utf-8", "replace")
+        return f"HTTP 200 but ids differ from the {len(request.ids)} sent: {shown}"
+    return None
+
+
+def _work(
+    conn: Connection, target: Target, requests: Sequence[Prepared], counter: Iterator[int]
+) -> Tally:
+    """Send requests from the shared `counter` over one connection until none are left."""
+    tally = Tally()
+    total = len(requests)
+    clock = time.perf_counter
+    reused = conn.sock is not None
+    for index in counter:
+        if index >= total:
+            break
+        request = requests[index]
+        started = clock()
+        error = _send(conn, target, request, reused)
+        tally.latencies.append(clock() - started)
+        reused = conn.sock is not None
+        if error is not None:
+            tally.fail(error)
+    return tally
+
+
+def drive(
+    pool: ThreadPoolExecutor,
+    conns: Sequence[Connection],
+    target: Target,
+    requests: Sequence[Prepared],
+) -> tuple[float, Tally]:
+    """Send every request, one worker per connection; return the wall seconds and the tally."""
+    counter = itertools.count()  # its __next__ is atomic under the GIL
+    started = time.perf_counter()
+    futures = [pool.submit(_work, conn, target, requests, counter) for conn in conns]
+    tallies = [future.result() for future in futures]
+    wall = time.perf_counter() - started
+    merged = Tally()
+    for tally in tallies:
+        merged.merge(tally)
+    return wall, merged
+
+
+def percentile(sorted_values: Sequence[float], pct: float) -> float:
+    """Return the nearest-rank percentile `pct` (0-100] of already sorted values."""
+    if not sorted_values:
+        return float("nan")
+    rank = max(1, math.ceil(len(sorted_values) * pct / 100))
+    return sorted_values[rank - 1]
+
+
+def run_phase(
+    spec: PhaseSpec, target: Target, requests: int, warmup: int, concurrency: int, seed: int
+) -> dict[str, Any]:
+    """Warm up, then time one phase; return its figures."""
+    warm = prepare(spec, min(warmup, requests), random.Random(f"{seed}:{spec.name}:warmup"))
+    timed = prepare(spec, requests, random.Random(f"{seed}:{spec.name}"))
+    statements = requests * max(spec.batch_size, 1)
+    body_bytes = sum(len(item.body) for item in timed)
+    conns = [target.connection() for _ in range(concurrency)]
+    try:
+        with ThreadPoolExecutor(max_workers=concurrency) as pool:
+            _, warm_tally = drive(pool, conns, target, warm)
+            if warm and warm_tally.failed == len(warm):
+                return _figures(spec, concurrency, 0, 0, 0.0, Tally(), warm_tally, 0, body_bytes)
+            gc.collect()
+            opened_before = CONNECTIONS_OPENED.value
+            wall, tally = drive(pool, conns, target, timed)
+            opened = CONNECTIONS_OPENED.value - opened_before
+    finally:
+        for conn in conns:
+            conn.close()
+    return _figures(
+        spec, concurrency, requests, statements, wall, tally, warm_tally, opened, body_bytes
+    )
+
+
+def _figures(
+    spec: PhaseSpec,
+    concurrency: int,
+    requests: int,
+    statements: int,
+    wall: float,
+    tally: Tally,
+    warm: Tally,
+    opened: int,
+    body_bytes: int,
+) -> dict[str, Any]:
+    latencies = sorted(tally.latencies)
+    per_second = (lambda count: count / wall) if wall > 0 else (lambda count: 0.0)
+
+    def ms(seconds: float) -> float:
+        return round(seconds * 1000, 3)
+
+    return {
+        "phase": spec.name,
+        "concurrency": concurrency,
+        "batch_size": max(spec.batch_size, 1),
+        "requests": requests,
+        "statements": statements,
+        "wall_s": round(wall, 4),
+        "statements_per_s": round(per_second(statements), 1),
+        "requests_per_s": round(per_second(requests), 1),
+        "latency_ms": {
+            "p50": ms(percentile(latencies, 50)),
+            "p95": ms(percentile(latencies, 95)),
+            "p99": ms(percentile(latencies, 99)),
+            "mean": ms(sum(latencies) / len(latencies)) if latencies else float("nan"),
+            "max": ms(latencies[-1]) if latencies else float("nan"),
+        },
+        "failed": tally.failed,
+        "first_error": tally.first_error,
+        "mean_body_bytes": round(body_bytes / requests) if requests else 0,
+        "connections_opened": opened,
+        "warmup": {
+            "requests": len(warm.latencies),
+            "failed": warm.failed,
+            "first_error": warm.first_error,
+        },
+    }
+
+
+_HEADER: Final = (
+    f"{'phase':<10} {'conc':>4} {'requests':>8} {'statements':>10} {'wall_s':>8} "
+    f"{'stmt/s':>9} {'req/s':>8} {'p50_ms':>8} {'p95_ms':>8} {'p99_ms':>8} {'failed':>6}"
+)
+
+
+def format_line(fig: dict[str, Any]) -> str:
+    """Return the one-line summary of a phase's figures."""
+    lat = fig["latency_ms"]
+    return (
+        f"{fig['phase']:<10} {fig['concurrency']:>4} {fig['requests']:>8} "
+        f"{fig['statements']:>10} {fig['wall_s']:>8.3f} {fig['statements_per_s']:>9.1f} "
+        f"{fig['requests_per_s']:>8.1f} {lat['p50']:>8.2f} {lat['p95']:>8.2f} "
+        f"{lat['p99']:>8.2f} {fig['failed']:>6}"
+    )
+
+
+def _parse_phases(text: str) -> list[str]:
+    names = [name.strip() for name in text.split(",") if name.strip()]
+    unknown = [name for name in names if name not in PHASES]
+    if unknown or not names:
+        raise argparse.ArgumentTypeError(
+            f"unknown phase(s) {', '.join(unknown) or '(none)'}; choose from {', '.join(PHASES)}"
+        )
+    return list(dict.fromkeys(names))
+
+
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
+    return value
+
+
+def _non_negative(text: str) -> int:
+    value = int(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must not be negative, not {value}")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Return the command-line parser."""
+    parser = argparse.ArgumentParser(
+        prog="bench/ingest.py",
+        description=__doc__,
+        epilog=USAGE_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("url", help="the ledger's base URL, e.g. http://127.0.0.1:8000")
+    parser.add_argument("key", help="credential key (Basic auth user name)")
+    parser.add_argument("secret", help="credential secret (Basic auth password)")
+    parser.add_argument(
+        "--phases",
+        type=_parse_phases,
+        default=list(PHASES),
+        help="comma-separated phases to run (default: all, %(default)s)",
+    )
+    parser.add_argument("--quick", action="store_true", help="10x fewer requests (smoke run)")
+    for name, spec in PHASES.items():
+        parser.add_argument(
+            f"--{name}-requests",
+            type=_positive,
+            metavar="N",
+            help=f"requests in phase {name} (default {spec.default_requests:,}, --quick /10)",
+        )
+    parser.add_argument(
+        "--batch-concurrency",
+        type=_positive,
+        default=1,
+        metavar="N",
+        help="concurrent connections for the batch phases (default 1)",
+    )
+    parser.add_argument(
+        "--warmup",
+        type=_non_negative,
+        default=20,
+        metavar="N",
+        help="untimed warm-up requests before each phase (default 20)",
+    )
+    parser.add_argument(
+        "--seed", type=int, help="rng seed for the Statements (default: random, printed)"
+    )
+    parser.add_argument(
+        "--timeout", type=float, default=120.0, help="socket timeout, seconds (default 120)"
+    )
+    parser.add_argument("--json", type=Path, metavar="FILE", help="also write the figures here")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the selected phases against the ledger; return 1 if any request failed."""
+    args = build_parser().parse_args(argv)
+    target = Target.from_args(args.url, args.key, args.secret, args.timeout)
+    seed = args.seed if args.seed is not None else int.from_bytes(os.urandom(4), "big")
+    started = datetime.now(UTC).isoformat(timespec="seconds")
+    quick = " quick" if args.quick else ""
+    print(f"ingest: POST {target.url} seed={seed} warmup={args.warmup}{quick}", flush=True)
+    print(_HEADER, flush=True)
+    results = []
+    any_failed = False
+    for name in args.phases:
+        spec = PHASES[name]
+        requests = getattr(args, f"{name}_requests")
+        if requests is None:
+            requests = max(1, spec.default_requests // (10 if args.quick else 1))
+        concurrency = args.batch_concurrency if spec.batch_size else spec.concurrency
+        fig = run_phase(spec, target, requests, args.warmup, concurrency, seed)
+        results.append(fig)
+        warm = fig["warmup"]
+        if warm["requests"] and warm["failed"] == warm["requests"]:
+            print(f"{name:<10} aborted: all {warm['failed']} warm-up requests failed", flush=True)
+            print(f"  first error: {warm['first_error']}", flush=True)
+            any_failed = True
+            break
+        print(format_line(fig), flush=True)
+        if fig["first_error"]:
+            print(f"  first error: {fig['first_error']}", flush=True)
+        if warm["failed"]:
+            print(f"  warm-up: {warm['failed']} failed; first: {warm['first_error']}", flush=True)
+        if fig["connections_opened"] > concurrency:
+            print(
+                f"  note: {fig['connections_opened']} connections opened for {concurrency} "
+                "workers (the server is not keeping connections alive)",
+                flush=True,
+            )
+        any_failed = any_failed or bool(fig["failed"] or warm["failed"])
+    if args.json is not None:
+        report = {
+            "benchmark": "ingest",
+            "url": args.url,
+            "seed": seed,
+            "quick": args.quick,
+            "warmup": args.warmup,
+            "started": started,
+            "python": platform.python_version(),
+            "phases": results,
+        }
+        args.json.write_bytes(orjson.dumps(report, option=orjson.OPT_INDENT_2) + b"\n")
+    return 1 if any_failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
