@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Callable
-from functools import cache
 from datetime import datetime
+from functools import cache
 from typing import Any
 
 from hypothesis import strategies as st
@@ -36,8 +36,12 @@ _COMPONENTS_BY_TYPE: dict[str, tuple[str, ...]] = {
 }
 
 
+# Strategies drawn inside composites are built once here: building one per draw is slow.
 _BOOL = st.booleans()
-_DIGITS = "0123456789"
+_NAMES = st.text(max_size=10)
+_ONE_IN_FOUR = st.integers(0, 3).map(lambda n: n == 0)
+_ONE_IN_TEN = st.integers(0, 9).map(lambda n: n == 0)
+_FRACTION_DIGITS = st.text("0123456789", min_size=1, max_size=9)
 
 
 def _is_v2(version: str) -> bool:
@@ -52,14 +56,16 @@ _segments = st.lists(st.sampled_from(_SEGMENT_CHARS), min_size=1, max_size=6).ma
 _hosts = st.sampled_from(
     ["example.com", "Example.ORG", "lrs.example.net:8080", "xn--bcher-kva.example", "例え.jp"]
 )
+_SCHEMES = st.sampled_from(["http", "https", "HTTPS"])
+_PATHS = st.lists(_segments, max_size=3)
 
 
 @cache
 @st.composite
 def irls(draw: Draw) -> str:
     """Draw an absolute http(s) IRL, sometimes with query and fragment (checklist §4.17)."""
-    scheme = draw(st.sampled_from(["http", "https", "HTTPS"]))
-    path = "/".join(draw(st.lists(_segments, max_size=3)))
+    scheme = draw(_SCHEMES)
+    path = "/".join(draw(_PATHS))
     iri = f"{scheme}://{draw(_hosts)}/{path}"
     if draw(_BOOL):
         iri += "?" + draw(_segments) + "=" + draw(_segments)
@@ -130,37 +136,43 @@ def extensions() -> st.SearchStrategy[Json]:
     return st.dictionaries(iris(), _json_values, max_size=3)
 
 
+_MOMENTS = st.datetimes(min_value=datetime(1970, 1, 2), max_value=datetime(2100, 1, 1))
+_ZONES = st.sampled_from(["Z", "Z", "offset", "offset", "+00:00", ""])
+_OFFSET_MINUTES = st.integers(-12 * 60, 14 * 60).filter(lambda m: m != 0)
+
+
 @cache
 @st.composite
 def timestamps(draw: Draw) -> str:
     """Draw an ISO 8601 / RFC 3339 timestamp with various fractions and offsets (§4.13)."""
-    moment = draw(st.datetimes(min_value=datetime(1970, 1, 2), max_value=datetime(2100, 1, 1)))
+    moment = draw(_MOMENTS)
     text = moment.strftime("%Y-%m-%dT%H:%M:%S")
-    digits = draw(st.integers(0, 9))
-    if digits:
-        text += "." + draw(st.text("0123456789", min_size=digits, max_size=digits))
-    zone = draw(st.sampled_from(["Z", "Z", "offset", "offset", "+00:00", ""]))
+    if draw(_BOOL):
+        text += "." + draw(_FRACTION_DIGITS)
+    zone = draw(_ZONES)
     if zone == "offset":
-        minutes = draw(st.integers(-12 * 60, 14 * 60).filter(lambda m: m != 0))
+        minutes = draw(_OFFSET_MINUTES)
         sign = "+" if minutes > 0 else "-"
         hours, rest = divmod(abs(minutes), 60)
         zone = f"{sign}{hours:02d}:{rest:02d}"
     return text + zone
 
 
+_DURATION_NUMBERS = st.integers(0, 999).map(str)
+
+
 @cache
 @st.composite
 def durations(draw: Draw) -> str:
     """Draw an ISO 8601 §4.4.3.2 duration, seconds possibly finer than 0.01 s (§4.17)."""
-    if draw(st.integers(0, 9)) == 0:
-        return f"P{draw(st.integers(0, 99))}W"
-    number = st.integers(0, 999).map(str)
-    date = "".join(f"{draw(number)}{unit}" for unit in "YMD" if draw(_BOOL))
-    time = "".join(f"{draw(number)}{unit}" for unit in "HM" if draw(_BOOL))
+    if draw(_ONE_IN_TEN):
+        return f"P{draw(_DURATION_NUMBERS)}W"
+    date = "".join(f"{draw(_DURATION_NUMBERS)}{unit}" for unit in "YMD" if draw(_BOOL))
+    time = "".join(f"{draw(_DURATION_NUMBERS)}{unit}" for unit in "HM" if draw(_BOOL))
     if draw(_BOOL) or not (date or time):
-        seconds = draw(number)
+        seconds = draw(_DURATION_NUMBERS)
         if draw(_BOOL):
-            seconds += "." + draw(st.text("0123456789", min_size=1, max_size=6))
+            seconds += "." + draw(_FRACTION_DIGITS)
         time += seconds + "S"
     return "P" + date + ("T" + time if time else "")
 
@@ -203,8 +215,13 @@ def agents(draw: Draw, object_type: bool | None = None) -> Json:
         agent["objectType"] = "Agent"
     agent.update(draw(ifis()))
     if draw(_BOOL):
-        agent["name"] = draw(st.text(max_size=10))
+        agent["name"] = draw(_NAMES)
     return agent
+
+
+@cache
+def _members(low: int, high: int) -> st.SearchStrategy[list[Json]]:
+    return st.lists(agents(), min_size=low, max_size=high)
 
 
 @cache
@@ -213,9 +230,9 @@ def identified_groups(draw: Draw) -> Json:
     """Draw an Identified Group: one IFI, optional name and members (checklist §4.4)."""
     group: Json = {"objectType": "Group", **draw(ifis())}
     if draw(_BOOL):
-        group["name"] = draw(st.text(max_size=10))
+        group["name"] = draw(_NAMES)
     if draw(_BOOL):
-        group["member"] = draw(st.lists(agents(), min_size=1, max_size=3))
+        group["member"] = draw(_members(1, 3))
     return group
 
 
@@ -226,8 +243,8 @@ def anonymous_groups(draw: Draw, size: int | None = None) -> Json:
     low, high = (size, size) if size is not None else (1, 3)
     group: Json = {"objectType": "Group"}
     if draw(_BOOL):
-        group["name"] = draw(st.text(max_size=10))
-    group["member"] = draw(st.lists(agents(), min_size=low, max_size=high))
+        group["name"] = draw(_NAMES)
+    group["member"] = draw(_members(low, high))
     return group
 
 
@@ -275,23 +292,30 @@ def _components() -> st.SearchStrategy[list[Json]]:
     return st.lists(component, max_size=4, unique_by=lambda c: c["id"])
 
 
-@cache
-@st.composite
-def definitions(draw: Draw) -> Json:
-    """Draw an Activity definition, possibly an interaction with fitting lists (§4.7, §4.8)."""
-    optional = {
+_PLAIN_DEFINITIONS = st.fixed_dictionaries(
+    {},
+    optional={
         "name": language_maps(),
         "description": language_maps(),
         "type": iris(),
         "moreInfo": irls(),
         "extensions": extensions(),
-    }
-    definition: Json = draw(st.fixed_dictionaries({}, optional=optional))
+    },
+)
+_INTERACTION_TYPES = st.sampled_from(INTERACTION_TYPES)
+_PATTERNS = st.lists(st.text(max_size=12), max_size=3)
+
+
+@cache
+@st.composite
+def definitions(draw: Draw) -> Json:
+    """Draw an Activity definition, possibly an interaction with fitting lists (§4.7, §4.8)."""
+    definition: Json = draw(_PLAIN_DEFINITIONS)
     if draw(_BOOL):
-        interaction_type = draw(st.sampled_from(INTERACTION_TYPES))
+        interaction_type = draw(_INTERACTION_TYPES)
         definition["interactionType"] = interaction_type
         if draw(_BOOL):
-            definition["correctResponsesPattern"] = draw(st.lists(st.text(max_size=12), max_size=3))
+            definition["correctResponsesPattern"] = draw(_PATTERNS)
         for key in _COMPONENTS_BY_TYPE.get(interaction_type, ()):
             if draw(_BOOL):
                 definition[key] = draw(_components())
@@ -320,17 +344,19 @@ def statement_refs() -> st.SearchStrategy[Json]:
 # --- result and context ---------------------------------------------------------------------
 
 
+_SCORE_NUMBERS = st.integers(-1000, 1000) | st.floats(-1e6, 1e6)
+_BOUNDS = st.lists(_SCORE_NUMBERS, min_size=2, max_size=2, unique=True)
+_SCALED = st.sampled_from([-1, 0, 1, -1.0, 1.0]) | st.floats(-1, 1)
+
+
 @cache
 @st.composite
 def scores(draw: Draw) -> Json:
     """Draw a score: scaled in [-1, 1], min < max, raw between them (checklist §4.11)."""
-    number = st.integers(-1000, 1000) | st.floats(-1e6, 1e6, allow_nan=False)
-    low, high = sorted(draw(st.lists(number, min_size=2, max_size=2, unique=True)))
+    low, high = sorted(draw(_BOUNDS))
     score: Json = {}
     if draw(_BOOL):
-        score["scaled"] = draw(
-            st.sampled_from([-1, 0, 1, -1.0, 1.0]) | st.floats(-1, 1, allow_nan=False)
-        )
+        score["scaled"] = draw(_SCALED)
     has_min, has_max = draw(_BOOL), draw(_BOOL)
     if has_min:
         score["min"] = low
@@ -340,7 +366,7 @@ def scores(draw: Draw) -> Json:
         if has_min or has_max:
             score["raw"] = draw(st.sampled_from([low, high]) | st.floats(low, high))
         else:
-            score["raw"] = draw(number)
+            score["raw"] = draw(_SCORE_NUMBERS)
     return score
 
 
@@ -460,24 +486,37 @@ def sub_statements(draw: Draw, version: str) -> Json:
     return {"objectType": "SubStatement", **draw(_body(version, obj))}
 
 
+_UUID4S = st.uuids(version=4).map(str)
+
+
+@cache
+def _statement_versions(version: str) -> st.SearchStrategy[str]:
+    # Checklist §4.15, §16.1: the Statement's own version (not the request's).
+    return st.sampled_from(["1.0.0", "1.0.3", "2.0.0"] if _is_v2(version) else ["1.0.0", "1.0.3"])
+
+
+@cache
+def _objects(version: str) -> st.SearchStrategy[Json]:
+    return st.one_of(activities(), _simple_objects(), sub_statements(version))
+
+
 @st.composite
 def statements(draw: Draw, version: str) -> Json:
     """Draw a valid Statement for a request under `version` ("1.0.3" or "2.0.0").
 
     Covers the whole grammar except attachments (not accepted yet).
     """
-    obj = draw(st.one_of(activities(), _simple_objects(), sub_statements(version)))
+    obj = draw(_objects(version))
     statement: Json = {}
     if draw(_BOOL):
-        statement["id"] = str(draw(st.uuids(version=4)))
+        statement["id"] = draw(_UUID4S)
     statement.update(draw(_body(version, obj)))
-    if draw(st.integers(0, 3)) == 0:
+    if draw(_ONE_IN_FOUR):
         statement["stored"] = draw(timestamps())
-    if draw(st.integers(0, 3)) == 0:
+    if draw(_ONE_IN_FOUR):
         statement["authority"] = draw(authorities())
     if draw(_BOOL):
-        versions = ["1.0.0", "1.0.3"] + (["2.0.0"] if _is_v2(version) else [])
-        statement["version"] = draw(st.sampled_from(versions))
+        statement["version"] = draw(_statement_versions(version))
     return statement
 
 

@@ -216,7 +216,9 @@ def test_statements_differing_in_content_are_not_equivalent(
 @pytest.mark.parametrize(
     ("iri", "expected"),
     [
-        pytest.param("HTTP://User@Example.COM:80/A%2fb?Q#F", "http://User@example.com:80/A%2Fb?Q#F"),
+        pytest.param(
+            "HTTP://User@Example.COM:80/A%2fb?Q#F", "http://User@example.com:80/A%2Fb?Q#F"
+        ),
         pytest.param("urn:ISBN:0451450523", "urn:ISBN:0451450523"),
         pytest.param("Mailto:Ann@Example.com", "mailto:Ann@Example.com"),
         pytest.param("https://例え.JP/パス", "https://例え.jp/パス"),

@@ -178,7 +178,10 @@ def test_canonical_format_uses_the_canonical_definition_when_known() -> None:
 
     out = format_statement(statement, "canonical", [("en", 1.0)], definitions=definitions)
 
-    assert out["object"] == {"id": "http://example.com/bare", "definition": {"name": {"en": "Bare"}}}
+    assert out["object"] == {
+        "id": "http://example.com/bare",
+        "definition": {"name": {"en": "Bare"}},
+    }
     assert definitions == {"http://example.com/bare": {"name": {"de": "Nackt", "en": "Bare"}}}
 
 
