@@ -196,6 +196,8 @@ _STALE_ERRORS: Final = (
     ConnectionAbortedError,
 )
 _ERROR_SNIPPET: Final = 600
+#: Client CPU seconds per wall second above which a phase may be measuring the client.
+CLIENT_BUSY: Final = 0.7
 
 
 def prepare(spec: PhaseSpec, requests: int, rng: random.Random) -> list[Prepared]:
@@ -508,6 +510,12 @@ def main(argv: list[str] | None = None) -> int:
             print(f"  first error: {fig['first_error']}", flush=True)
         if warm["failed"]:
             print(f"  warm-up: {warm['failed']} failed; first: {warm['first_error']}", flush=True)
+        if fig["wall_s"] and fig["client_cpu_s"] / fig["wall_s"] > CLIENT_BUSY:
+            print(
+                f"  note: the client was busy {fig['client_cpu_s'] / fig['wall_s']:.0%} of the run "
+                "(one core, under the GIL): these figures may be client-bound",
+                flush=True,
+            )
         if fig["connections_opened"]:
             print(
                 f"  note: {fig['connections_opened']} connections reopened during the timed run "

@@ -11,9 +11,9 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import orjson  # noqa: E402
+import orjson
 
-from ledger.xapi import V1, V2, parse_json, validate_statement  # noqa: E402
+from ledger.xapi import V1, V2, parse_json, validate_statement
 
 
 def realistic_statement() -> dict[str, Any]:
@@ -82,7 +82,7 @@ def main() -> None:
     pristine = copy.deepcopy(statement)
     validate_statement(statement, V1)
     validate_statement(statement, V2)
-    assert statement == pristine  # noqa: S101  (a benchmark sanity check, not input checking)
+    assert statement == pristine
     number = 20_000
     print(f"statement size: {len(body)} bytes")
     for version in (V1, V2):

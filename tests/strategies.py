@@ -623,6 +623,16 @@ def _interaction(draw: Draw, s: Json, definition: Json) -> None:
     _set_object(s, {"objectType": "Activity", "id": draw(iris()), "definition": definition})
 
 
+def _revision_without_activity(draw: Draw, s: Json) -> None:
+    _set_object(s, draw(st.one_of(agents(object_type=True), groups(), statement_refs())))
+    _context(s)[draw(st.sampled_from(["revision", "platform"]))] = "1"
+
+
+def _voiding_an_activity(draw: Draw, s: Json) -> None:
+    _set_object(s, draw(activities()))
+    s["verb"] = {"id": VOIDED}
+
+
 @cache
 def _mutations(version: str) -> dict[str, Callable[[Draw, Json], object]]:
     """Map a description (naming the checklist section) to a mutation applying one fault."""
@@ -713,10 +723,7 @@ def _mutations(version: str) -> dict[str, Callable[[Draw, Json], object]]:
             .setdefault("contextActivities", {})
             .update({d(pick(["sibling", "Parent"])): [{"id": "http://example.com/a"}]})
         ),
-        "§4.12 revision with a non-Activity object": lambda d, s: (
-            _set_object(s, d(st.one_of(agents(object_type=True), groups(), statement_refs()))),
-            _context(s).update({d(pick(["revision", "platform"])): "1"}),
-        ),
+        "§4.12 revision with a non-Activity object": _revision_without_activity,
         "§4.12 bad context language": lambda d, s: _context(s).update(
             language=d(pick(_BAD_LANGUAGE_TAGS))
         ),
@@ -735,10 +742,7 @@ def _mutations(version: str) -> dict[str, Callable[[Draw, Json], object]]:
         "§4.17 extension key not an IRI": lambda d, s: _context(s).update(
             extensions={"not-an-iri": 1}
         ),
-        "§6 voided verb with an Activity object": lambda d, s: (
-            _set_object(s, d(activities())),
-            s.update(verb={"id": VOIDED}),
-        ),
+        "§6 voided verb with an Activity object": _voiding_an_activity,
     }
     if _is_v2(version):
         muts.update(

@@ -8,8 +8,8 @@ from ledger.errors import InvalidInputError, Problem
 from ledger.xapi.primitives import (
     IRI_RE,
     MAILTO_RE,
-    SHA1_RE,
     MISSING,
+    SHA1_RE,
     add_problem,
     check_keys,
     check_string,

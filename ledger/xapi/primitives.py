@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Iterable
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any, Final
 
 from ledger.errors import Problem
@@ -83,7 +83,7 @@ _LANGUAGE_TAG_RE: Final = re.compile(
 _KNOWN_TAGS: set[str] = set()
 _KNOWN_TAGS_LIMIT: Final = 4096
 
-_UTC: Final = timezone.utc
+_UTC: Final = UTC
 _DAYS_IN_MONTH: Final = (0, 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
 
 

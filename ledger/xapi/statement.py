@@ -421,9 +421,7 @@ def _check_context(
             )
     language = context.get("language", MISSING)
     if language is not MISSING and not is_language_tag(language):
-        add_problem(
-            problems, pointer + "/language", expected(language, "an RFC 5646 language tag")
-        )
+        add_problem(problems, pointer + "/language", expected(language, "an RFC 5646 language tag"))
     statement = context.get("statement", MISSING)
     if statement is not MISSING:
         _check_statement_ref(statement, pointer + "/statement", problems)

@@ -39,18 +39,14 @@ def negotiate_version(header: str | None) -> str:
     if match is None:
         shown = value if len(value) <= 40 and value.isprintable() else repr(value[:40])
         raise UnsupportedVersionError(
-            f"X-Experience-API-Version {shown!s} is not a version number; "
-            "send 1.0.x or 2.0.x"
+            f"X-Experience-API-Version {shown!s} is not a version number; send 1.0.x or 2.0.x"
         )
     major, minor = int(match[1]), int(match[2])
     if major == 1 and minor == 0:
         return V1
     if major == 2 and minor == 0:
         return V2
-    if major < 1:
-        reason = "is older than 1.0.0 and not supported"
-    else:
-        reason = "is not supported"
+    reason = "is older than 1.0.0 and not supported" if major < 1 else "is not supported"
     raise UnsupportedVersionError(
         f"X-Experience-API-Version {value} {reason}; supported: 1.0.x (served as {V1}) "
         f"and 2.0.x (served as {V2})"

@@ -11,12 +11,20 @@ from ledger.xapi import parse_json
 @pytest.mark.parametrize(
     ("body", "expected"),
     [
-        pytest.param(b'{"a": 1, "b": [true, null, "x"]}', {"a": 1, "b": [True, None, "x"]}, id="2.2 object"),
+        pytest.param(
+            b'{"a": 1, "b": [true, null, "x"]}', {"a": 1, "b": [True, None, "x"]}, id="2.2 object"
+        ),
         pytest.param(b"[1, 2.5, -0.0]", [1, 2.5, -0.0], id="2.2 array"),
         pytest.param(b'"text"', "text", id="2.2 bare string"),
         pytest.param('{"é": "ü"}'.encode(), {"é": "ü"}, id="2.2 UTF-8"),
-        pytest.param(b'{"e": "\\ud83d\\ude00"}', {"e": "\U0001f600"}, id="2.2 surrogate pair escape"),
-        pytest.param(b'{"a": {"k": 1}, "b": {"k": 2}}', {"a": {"k": 1}, "b": {"k": 2}}, id="3 same key in sibling objects"),
+        pytest.param(
+            b'{"e": "\\ud83d\\ude00"}', {"e": "\U0001f600"}, id="2.2 surrogate pair escape"
+        ),
+        pytest.param(
+            b'{"a": {"k": 1}, "b": {"k": 2}}',
+            {"a": {"k": 1}, "b": {"k": 2}},
+            id="3 same key in sibling objects",
+        ),
         pytest.param(b'{"k": 1, "K": 2}', {"k": 1, "K": 2}, id="3 keys differ in case"),
         pytest.param(b'{"x": "\\\\ud800"}', {"x": "\\ud800"}, id="2.2 escaped backslash before u"),
     ],
@@ -39,7 +47,9 @@ def test_numbers_keep_their_precision_and_type() -> None:
     [
         pytest.param(b'{"actor": 1, "actor": 2}', "'actor'", id="3 repeated key"),
         pytest.param(b'{"a": {"b": 1, "c": 2, "b": 3}}', "'b'", id="3 repeated key nested"),
-        pytest.param(b'[{"x": 1}, {"id": 1, "id": 1}]', "'id'", id="3 repeated key with equal values"),
+        pytest.param(
+            b'[{"x": 1}, {"id": 1, "id": 1}]', "'id'", id="3 repeated key with equal values"
+        ),
     ],
 )
 def test_repeated_key_is_refused_and_named(body: bytes, fragment: str) -> None:

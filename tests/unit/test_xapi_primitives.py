@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
@@ -21,7 +21,7 @@ from ledger.xapi import (
     parse_timestamp,
 )
 
-UTC = timezone.utc
+UTC = UTC
 
 
 @pytest.mark.parametrize(
@@ -215,7 +215,9 @@ def test_duration(value: object, ok: bool) -> None:
     ("value", "expected"),
     [
         pytest.param("2024-05-01T12:00:00Z", datetime(2024, 5, 1, 12, tzinfo=UTC), id="4.13 Z"),
-        pytest.param("2024-05-01t12:00:00z", datetime(2024, 5, 1, 12, tzinfo=UTC), id="4.13 lower case"),
+        pytest.param(
+            "2024-05-01t12:00:00z", datetime(2024, 5, 1, 12, tzinfo=UTC), id="4.13 lower case"
+        ),
         pytest.param(
             "2024-05-01T12:00:00.123Z",
             datetime(2024, 5, 1, 12, 0, 0, 123000, tzinfo=UTC),
@@ -227,30 +229,44 @@ def test_duration(value: object, ok: bool) -> None:
             id="4.13 finer than microseconds truncated",
         ),
         pytest.param(
-            "2024-05-01T12:00:00+02:00", datetime(2024, 5, 1, 10, tzinfo=UTC), id="16.5 offset to UTC"
+            "2024-05-01T12:00:00+02:00",
+            datetime(2024, 5, 1, 10, tzinfo=UTC),
+            id="16.5 offset to UTC",
         ),
         pytest.param(
             "2024-05-01T12:00:00-0530",
             datetime(2024, 5, 1, 17, 30, tzinfo=UTC),
             id="4.13 offset without colon",
         ),
-        pytest.param("2024-05-01T12:00:00+05", datetime(2024, 5, 1, 7, tzinfo=UTC), id="4.13 hour offset"),
-        pytest.param("2024-05-01T12:00:00+00:00", datetime(2024, 5, 1, 12, tzinfo=UTC), id="4.13 +00:00"),
-        pytest.param("2024-05-01T12:00:00", datetime(2024, 5, 1, 12, tzinfo=UTC), id="17 zone-less is UTC"),
+        pytest.param(
+            "2024-05-01T12:00:00+05", datetime(2024, 5, 1, 7, tzinfo=UTC), id="4.13 hour offset"
+        ),
+        pytest.param(
+            "2024-05-01T12:00:00+00:00", datetime(2024, 5, 1, 12, tzinfo=UTC), id="4.13 +00:00"
+        ),
+        pytest.param(
+            "2024-05-01T12:00:00", datetime(2024, 5, 1, 12, tzinfo=UTC), id="17 zone-less is UTC"
+        ),
         pytest.param(
             "2008-09-15 15:53:00.601+00:00",
             datetime(2008, 9, 15, 15, 53, 0, 601000, tzinfo=UTC),
             id="4.13 RFC 3339 space",
         ),
-        pytest.param("20080915T155300Z", datetime(2008, 9, 15, 15, 53, tzinfo=UTC), id="4.13 basic format"),
+        pytest.param(
+            "20080915T155300Z", datetime(2008, 9, 15, 15, 53, tzinfo=UTC), id="4.13 basic format"
+        ),
         pytest.param(
             "20080915T155300,5+0100",
             datetime(2008, 9, 15, 14, 53, 0, 500000, tzinfo=UTC),
             id="4.13 basic with comma and offset",
         ),
         pytest.param("2024-02-29T00:00:00Z", datetime(2024, 2, 29, tzinfo=UTC), id="4.13 leap day"),
-        pytest.param("2000-02-29T00:00:00Z", datetime(2000, 2, 29, tzinfo=UTC), id="4.13 leap century"),
-        pytest.param("2999-12-31T23:59:59Z", datetime(2999, 12, 31, 23, 59, 59, tzinfo=UTC), id="16.4 future"),
+        pytest.param(
+            "2000-02-29T00:00:00Z", datetime(2000, 2, 29, tzinfo=UTC), id="4.13 leap century"
+        ),
+        pytest.param(
+            "2999-12-31T23:59:59Z", datetime(2999, 12, 31, 23, 59, 59, tzinfo=UTC), id="16.4 future"
+        ),
     ],
 )
 def test_timestamp_accepted_and_parsed_to_utc(value: str, expected: datetime) -> None:
@@ -309,15 +325,25 @@ def test_timestamp_of_wrong_type_is_refused(value: object) -> None:
 @pytest.mark.parametrize(
     ("moment", "text"),
     [
-        pytest.param(datetime(2024, 5, 1, 12, 0, 0, 123999, tzinfo=UTC), "2024-05-01T12:00:00.123Z", id="4.13 truncated"),
-        pytest.param(datetime(2024, 5, 1, 12, tzinfo=UTC), "2024-05-01T12:00:00.000Z", id="4.13 three digits"),
+        pytest.param(
+            datetime(2024, 5, 1, 12, 0, 0, 123999, tzinfo=UTC),
+            "2024-05-01T12:00:00.123Z",
+            id="4.13 truncated",
+        ),
+        pytest.param(
+            datetime(2024, 5, 1, 12, tzinfo=UTC), "2024-05-01T12:00:00.000Z", id="4.13 three digits"
+        ),
         pytest.param(
             datetime(2024, 5, 1, 12, tzinfo=timezone(timedelta(hours=-2))),
             "2024-05-01T14:00:00.000Z",
             id="4.13 converted to UTC",
         ),
         pytest.param(datetime(2024, 5, 1, 12), "2024-05-01T12:00:00.000Z", id="naive is UTC"),
-        pytest.param(datetime(5, 1, 2, 3, 4, 5, tzinfo=UTC), "0005-01-02T03:04:05.000Z", id="small year padded"),
+        pytest.param(
+            datetime(5, 1, 2, 3, 4, 5, tzinfo=UTC),
+            "0005-01-02T03:04:05.000Z",
+            id="small year padded",
+        ),
     ],
 )
 def test_format_timestamp(moment: datetime, text: str) -> None:

@@ -139,7 +139,12 @@ def mutate(*ops: tuple[str, Any]) -> dict[str, Any]:
 
 def as_substatement(*ops: tuple[str, Any]) -> tuple[tuple[str, Any], ...]:
     """Make the base Statement's object a SubStatement, then apply ops (pointers under it)."""
-    return (("/context/revision", DELETE), ("/context/platform", DELETE), ("/object", SUBSTATEMENT), *ops)
+    return (
+        ("/context/revision", DELETE),
+        ("/context/platform", DELETE),
+        ("/object", SUBSTATEMENT),
+        *ops,
+    )
 
 
 NOT_ACTIVITY = (("/context/revision", DELETE), ("/context/platform", DELETE))
@@ -225,7 +230,12 @@ INVALID: list[tuple[str, tuple[str, ...], tuple[tuple[str, Any], ...], tuple[str
     ("4.1 id object", BOTH, (("/id", {"key": "x"}),), ("/id",)),
     ("4.1 id trailing newline", BOTH, (("/id", UUID + "\n"),), ("/id",)),
     # §4.2 Agent
-    ("4.2 actor objectType Person", BOTH, (("/actor/objectType", "Person"),), ("/actor/objectType",)),
+    (
+        "4.2 actor objectType Person",
+        BOTH,
+        (("/actor/objectType", "Person"),),
+        ("/actor/objectType",),
+    ),
     ("4.2 agent without IFI", BOTH, (("/actor/mbox", DELETE),), ("/actor",)),
     (
         "4.2 agent with two IFIs",
@@ -235,9 +245,19 @@ INVALID: list[tuple[str, tuple[str, ...], tuple[tuple[str, Any], ...], tuple[str
     ),
     ("4.2 agent name number", BOTH, (("/actor/name", 42),), ("/actor/name",)),
     ("4.2 agent unknown key", BOTH, (("/actor/age", 42),), ("/actor/age",)),
-    ("4.2 agent as object bad mbox", BOTH, (("/object", AGENT_OBJECT), ("/object/mbox", "x"), *NOT_ACTIVITY), ("/object/mbox",)),
+    (
+        "4.2 agent as object bad mbox",
+        BOTH,
+        (("/object", AGENT_OBJECT), ("/object/mbox", "x"), *NOT_ACTIVITY),
+        ("/object/mbox",),
+    ),
     ("4.2 authority agent no IFI", BOTH, (("/authority/mbox", DELETE),), ("/authority",)),
-    ("4.2 instructor bad mbox", BOTH, (("/context/instructor/mbox_sha1sum", "xyz"),), ("/context/instructor/mbox_sha1sum",)),
+    (
+        "4.2 instructor bad mbox",
+        BOTH,
+        (("/context/instructor/mbox_sha1sum", "xyz"),),
+        ("/context/instructor/mbox_sha1sum",),
+    ),
     (
         "4.2 group member without IFI",
         BOTH,
@@ -377,7 +397,12 @@ INVALID: list[tuple[str, tuple[str, ...], tuple[tuple[str, Any], ...], tuple[str
     ("4.5 verb without id", BOTH, (("/verb/id", DELETE),), ("/verb/id",)),
     ("4.5 verb id number", BOTH, (("/verb/id", 7),), ("/verb/id",)),
     ("4.5 verb display string", BOTH, (("/verb/display", "answered"),), ("/verb/display",)),
-    ("4.5 verb display bad tag", BOTH, (("/verb/display", {"a12345": "x"}),), ("/verb/display/a12345",)),
+    (
+        "4.5 verb display bad tag",
+        BOTH,
+        (("/verb/display", {"a12345": "x"}),),
+        ("/verb/display/a12345",),
+    ),
     ("4.5 verb unknown key", BOTH, (("/verb/name", "x"),), ("/verb/name",)),
     ("4.5 verb string", BOTH, (("/verb", "answered"),), ("/verb",)),
     # §4.6 object dispatch
@@ -398,7 +423,12 @@ INVALID: list[tuple[str, tuple[str, ...], tuple[tuple[str, Any], ...], tuple[str
     # §4.7 Activity
     ("4.7 activity without id", BOTH, (("/object/id", DELETE),), ("/object/id",)),
     ("4.7 activity unknown key", BOTH, (("/object/name", "x"),), ("/object/name",)),
-    ("4.7 definition string", BOTH, (("/object/definition", "should error"),), ("/object/definition",)),
+    (
+        "4.7 definition string",
+        BOTH,
+        (("/object/definition", "should error"),),
+        ("/object/definition",),
+    ),
     (
         "4.7 definition unknown key",
         BOTH,
@@ -577,9 +607,24 @@ INVALID: list[tuple[str, tuple[str, ...], tuple[tuple[str, Any], ...], tuple[str
         ("/object/objectType",),
     ),
     # §4.10 SubStatement
-    ("4.10 substatement without actor", BOTH, as_substatement(("/object/actor", DELETE)), ("/object/actor",)),
-    ("4.10 substatement without verb", BOTH, as_substatement(("/object/verb", DELETE)), ("/object/verb",)),
-    ("4.10 substatement without object", BOTH, as_substatement(("/object/object", DELETE)), ("/object/object",)),
+    (
+        "4.10 substatement without actor",
+        BOTH,
+        as_substatement(("/object/actor", DELETE)),
+        ("/object/actor",),
+    ),
+    (
+        "4.10 substatement without verb",
+        BOTH,
+        as_substatement(("/object/verb", DELETE)),
+        ("/object/verb",),
+    ),
+    (
+        "4.10 substatement without object",
+        BOTH,
+        as_substatement(("/object/object", DELETE)),
+        ("/object/object",),
+    ),
     ("4.10 substatement with id", BOTH, as_substatement(("/object/id", UUID)), ("/object/id",)),
     (
         "4.10 substatement with stored",
@@ -587,7 +632,12 @@ INVALID: list[tuple[str, tuple[str, ...], tuple[tuple[str, Any], ...], tuple[str
         as_substatement(("/object/stored", "2024-05-01T12:00:00Z")),
         ("/object/stored",),
     ),
-    ("4.10 substatement with version", BOTH, as_substatement(("/object/version", "1.0.0")), ("/object/version",)),
+    (
+        "4.10 substatement with version",
+        BOTH,
+        as_substatement(("/object/version", "1.0.0")),
+        ("/object/version",),
+    ),
     (
         "4.10 substatement with authority",
         BOTH,
@@ -638,10 +688,20 @@ INVALID: list[tuple[str, tuple[str, ...], tuple[tuple[str, Any], ...], tuple[str
         (("/result/score/min", DELETE), ("/result/score/raw", 11)),
         ("/result/score/raw",),
     ),
-    ("4.11 min above max", BOTH, (("/result/score/min", 11), ("/result/score/raw", DELETE)), ("/result/score/min",)),
+    (
+        "4.11 min above max",
+        BOTH,
+        (("/result/score/min", 11), ("/result/score/raw", DELETE)),
+        ("/result/score/min",),
+    ),
     # §4.12 context
     ("4.12 context string", BOTH, (("/context", "ctx"),), ("/context",)),
-    ("4.12 registration not UUID", BOTH, (("/context/registration", "abc"),), ("/context/registration",)),
+    (
+        "4.12 registration not UUID",
+        BOTH,
+        (("/context/registration", "abc"),),
+        ("/context/registration",),
+    ),
     ("4.12 instructor string", BOTH, (("/context/instructor", "Bob"),), ("/context/instructor",)),
     (
         "4.12 instructor objectType Person",
@@ -714,7 +774,12 @@ INVALID: list[tuple[str, tuple[str, ...], tuple[tuple[str, Any], ...], tuple[str
         (("/object", SUBSTATEMENT), ("/context/revision", DELETE)),
         ("/context/platform",),
     ),
-    ("4.12 language invalid", BOTH, (("/context/language", "should error"),), ("/context/language",)),
+    (
+        "4.12 language invalid",
+        BOTH,
+        (("/context/language", "should error"),),
+        ("/context/language",),
+    ),
     ("4.12 language number", BOTH, (("/context/language", 7),), ("/context/language",)),
     (
         "4.12 context statement without objectType",
@@ -744,10 +809,25 @@ INVALID: list[tuple[str, tuple[str, ...], tuple[tuple[str, Any], ...], tuple[str
     ("4.13 timestamp free text", BOTH, (("/timestamp", "should fail"),), ("/timestamp",)),
     ("4.13 timestamp US date", BOTH, (("/timestamp", "01/011/2015"),), ("/timestamp",)),
     ("4.13 timestamp -00", BOTH, (("/timestamp", "2008-09-15T15:53:00.601-00"),), ("/timestamp",)),
-    ("4.13 timestamp -0000", BOTH, (("/timestamp", "2008-09-15T15:53:00.601-0000"),), ("/timestamp",)),
-    ("4.13 timestamp -00:00", BOTH, (("/timestamp", "2008-09-15T15:53:00.601-00:00"),), ("/timestamp",)),
+    (
+        "4.13 timestamp -0000",
+        BOTH,
+        (("/timestamp", "2008-09-15T15:53:00.601-0000"),),
+        ("/timestamp",),
+    ),
+    (
+        "4.13 timestamp -00:00",
+        BOTH,
+        (("/timestamp", "2008-09-15T15:53:00.601-00:00"),),
+        ("/timestamp",),
+    ),
     ("4.13 timestamp date only", BOTH, (("/timestamp", "2008-09-15"),), ("/timestamp",)),
-    ("4.13 timestamp February 30", BOTH, (("/timestamp", "2024-02-30T00:00:00Z"),), ("/timestamp",)),
+    (
+        "4.13 timestamp February 30",
+        BOTH,
+        (("/timestamp", "2024-02-30T00:00:00Z"),),
+        ("/timestamp",),
+    ),
     ("4.13 timestamp hour 24", BOTH, (("/timestamp", "2024-02-01T24:00:00Z"),), ("/timestamp",)),
     ("4.13 timestamp number", BOTH, (("/timestamp", 1714564800),), ("/timestamp",)),
     ("4.13 stored invalid", BOTH, (("/stored", "yesterday"),), ("/stored",)),
@@ -810,22 +890,42 @@ INVALID: list[tuple[str, tuple[str, ...], tuple[tuple[str, Any], ...], tuple[str
     # §4.16 attachments
     ("4.16 attachments object", BOTH, (("/attachments", {"usageType": "x"}),), ("/attachments",)),
     ("4.16 attachment string", BOTH, (("/attachments/0", "file.txt"),), ("/attachments/0",)),
-    ("4.16 attachment no usageType", BOTH, (("/attachments/0/usageType", DELETE),), ("/attachments/0/usageType",)),
-    ("4.16 attachment no display", BOTH, (("/attachments/0/display", DELETE),), ("/attachments/0/display",)),
+    (
+        "4.16 attachment no usageType",
+        BOTH,
+        (("/attachments/0/usageType", DELETE),),
+        ("/attachments/0/usageType",),
+    ),
+    (
+        "4.16 attachment no display",
+        BOTH,
+        (("/attachments/0/display", DELETE),),
+        ("/attachments/0/display",),
+    ),
     (
         "4.16 attachment no contentType",
         BOTH,
         (("/attachments/0/contentType", DELETE),),
         ("/attachments/0/contentType",),
     ),
-    ("4.16 attachment no length", BOTH, (("/attachments/0/length", DELETE),), ("/attachments/0/length",)),
+    (
+        "4.16 attachment no length",
+        BOTH,
+        (("/attachments/0/length", DELETE),),
+        ("/attachments/0/length",),
+    ),
     (
         "4.16 attachment no sha2 despite fileUrl",
         BOTH,
         (("/attachments/0/sha2", DELETE),),
         ("/attachments/0/sha2",),
     ),
-    ("4.16 attachment unknown key", BOTH, (("/attachments/0/name", "x"),), ("/attachments/0/name",)),
+    (
+        "4.16 attachment unknown key",
+        BOTH,
+        (("/attachments/0/name", "x"),),
+        ("/attachments/0/name",),
+    ),
     (
         "4.16 attachment usageType not IRI",
         BOTH,
@@ -856,11 +956,36 @@ INVALID: list[tuple[str, tuple[str, ...], tuple[tuple[str, Any], ...], tuple[str
         (("/attachments/0/contentType", "text"),),
         ("/attachments/0/contentType",),
     ),
-    ("4.16 attachment length negative", BOTH, (("/attachments/0/length", -1),), ("/attachments/0/length",)),
-    ("4.16 attachment length float", BOTH, (("/attachments/0/length", 27.5),), ("/attachments/0/length",)),
-    ("4.16 attachment length string", BOTH, (("/attachments/0/length", "27"),), ("/attachments/0/length",)),
-    ("4.16 attachment length boolean", BOTH, (("/attachments/0/length", True),), ("/attachments/0/length",)),
-    ("4.16 attachment sha2 not hex", BOTH, (("/attachments/0/sha2", "z" * 64),), ("/attachments/0/sha2",)),
+    (
+        "4.16 attachment length negative",
+        BOTH,
+        (("/attachments/0/length", -1),),
+        ("/attachments/0/length",),
+    ),
+    (
+        "4.16 attachment length float",
+        BOTH,
+        (("/attachments/0/length", 27.5),),
+        ("/attachments/0/length",),
+    ),
+    (
+        "4.16 attachment length string",
+        BOTH,
+        (("/attachments/0/length", "27"),),
+        ("/attachments/0/length",),
+    ),
+    (
+        "4.16 attachment length boolean",
+        BOTH,
+        (("/attachments/0/length", True),),
+        ("/attachments/0/length",),
+    ),
+    (
+        "4.16 attachment sha2 not hex",
+        BOTH,
+        (("/attachments/0/sha2", "z" * 64),),
+        ("/attachments/0/sha2",),
+    ),
     ("4.16 attachment sha2 number", BOTH, (("/attachments/0/sha2", 5),), ("/attachments/0/sha2",)),
     (
         "4.16 attachment fileUrl not IRL",
@@ -870,11 +995,31 @@ INVALID: list[tuple[str, tuple[str, ...], tuple[tuple[str, Any], ...], tuple[str
     ),
     # §4.17 shared data types
     ("4.17 language map array", BOTH, (("/verb/display", ["answered"]),), ("/verb/display",)),
-    ("4.17 language map number value", BOTH, (("/verb/display/en-US", 5),), ("/verb/display/en-US",)),
-    ("4.17 extensions non-IRI key", BOTH, (("/result/extensions", {"attempt": 2}),), ("/result/extensions/attempt",)),
-    ("4.17 duration alternative form", BOTH, (("/result/duration", "P0003-01-29T04:35:59"),), ("/result/duration",)),
+    (
+        "4.17 language map number value",
+        BOTH,
+        (("/verb/display/en-US", 5),),
+        ("/verb/display/en-US",),
+    ),
+    (
+        "4.17 extensions non-IRI key",
+        BOTH,
+        (("/result/extensions", {"attempt": 2}),),
+        ("/result/extensions/attempt",),
+    ),
+    (
+        "4.17 duration alternative form",
+        BOTH,
+        (("/result/duration", "P0003-01-29T04:35:59"),),
+        ("/result/duration",),
+    ),
     ("4.17 duration weeks mixed", BOTH, (("/result/duration", "P4W1D"),), ("/result/duration",)),
-    ("4.17 duration T without component", BOTH, (("/result/duration", "P1DT"),), ("/result/duration",)),
+    (
+        "4.17 duration T without component",
+        BOTH,
+        (("/result/duration", "P1DT"),),
+        ("/result/duration",),
+    ),
     ("4.17 duration bare P", BOTH, (("/result/duration", "P"),), ("/result/duration",)),
     # §6 voiding
     (
@@ -896,8 +1041,18 @@ INVALID: list[tuple[str, tuple[str, ...], tuple[tuple[str, Any], ...], tuple[str
         ("/object/id",),
     ),
     # §16.1 1.0.3 rules know nothing of contextAgents / contextGroups
-    ("16.1 contextAgents under 1.0.3", ONLY_V1, (("/context/contextAgents", [CONTEXT_AGENT]),), ("/context/contextAgents",)),
-    ("16.1 contextGroups under 1.0.3", ONLY_V1, (("/context/contextGroups", [CONTEXT_GROUP]),), ("/context/contextGroups",)),
+    (
+        "16.1 contextAgents under 1.0.3",
+        ONLY_V1,
+        (("/context/contextAgents", [CONTEXT_AGENT]),),
+        ("/context/contextAgents",),
+    ),
+    (
+        "16.1 contextGroups under 1.0.3",
+        ONLY_V1,
+        (("/context/contextGroups", [CONTEXT_GROUP]),),
+        ("/context/contextGroups",),
+    ),
     (
         "16.1 contextAgents in substatement under 1.0.3",
         ONLY_V1,
@@ -905,8 +1060,18 @@ INVALID: list[tuple[str, tuple[str, ...], tuple[tuple[str, Any], ...], tuple[str
         ("/object/context/contextAgents",),
     ),
     # §16.3 contextAgents / contextGroups (2.0)
-    ("16.3 contextAgents object", ONLY_V2, (("/context/contextAgents", CONTEXT_AGENT),), ("/context/contextAgents",)),
-    ("16.3 contextAgents null", ONLY_V2, (("/context/contextAgents", None),), ("/context/contextAgents",)),
+    (
+        "16.3 contextAgents object",
+        ONLY_V2,
+        (("/context/contextAgents", CONTEXT_AGENT),),
+        ("/context/contextAgents",),
+    ),
+    (
+        "16.3 contextAgents null",
+        ONLY_V2,
+        (("/context/contextAgents", None),),
+        ("/context/contextAgents",),
+    ),
     (
         "16.3 contextAgent item string",
         ONLY_V2,
@@ -946,7 +1111,12 @@ INVALID: list[tuple[str, tuple[str, ...], tuple[tuple[str, Any], ...], tuple[str
     (
         "16.3 contextAgent agent is a group",
         ONLY_V2,
-        (("/context/contextAgents", [{"objectType": "contextAgent", "agent": CONTEXT_GROUP["group"]}]),),
+        (
+            (
+                "/context/contextAgents",
+                [{"objectType": "contextAgent", "agent": CONTEXT_GROUP["group"]}],
+            ),
+        ),
         ("/context/contextAgents/0/agent/objectType",),
     ),
     (
@@ -1024,12 +1194,24 @@ INVALID: list[tuple[str, tuple[str, ...], tuple[tuple[str, Any], ...], tuple[str
     (
         "16.3 contextAgents in substatement invalid",
         ONLY_V2,
-        as_substatement(("/object/context/contextAgents", [{**CONTEXT_AGENT, "relevantTypes": []}])),
+        as_substatement(
+            ("/object/context/contextAgents", [{**CONTEXT_AGENT, "relevantTypes": []}])
+        ),
         ("/object/context/contextAgents/0/relevantTypes",),
     ),
     # §16.4 SHALLs in 2.0 (additional properties, invalid IRIs) — same outcome under 1.0.3
-    ("16.4 additional property", BOTH, (("/object/definition/extra", True),), ("/object/definition/extra",)),
-    ("16.4 invalid IRI in type", BOTH, (("/object/definition/type", "cmi.interaction"),), ("/object/definition/type",)),
+    (
+        "16.4 additional property",
+        BOTH,
+        (("/object/definition/extra", True),),
+        ("/object/definition/extra",),
+    ),
+    (
+        "16.4 invalid IRI in type",
+        BOTH,
+        (("/object/definition/type", "cmi.interaction"),),
+        ("/object/definition/type",),
+    ),
     # §16.5 voiding now explicit LRS text
     (
         "16.5 voiding substatement object",
@@ -1041,9 +1223,23 @@ INVALID: list[tuple[str, tuple[str, ...], tuple[tuple[str, Any], ...], tuple[str
 
 VALID: list[tuple[str, tuple[str, ...], tuple[tuple[str, Any], ...]]] = [
     ("3 base statement", BOTH, ()),
-    ("3 only required properties", BOTH, tuple((k, DELETE) for k in (
-        "/id", "/result", "/context", "/timestamp", "/stored", "/authority", "/version", "/attachments"
-    ))),
+    (
+        "3 only required properties",
+        BOTH,
+        tuple(
+            (k, DELETE)
+            for k in (
+                "/id",
+                "/result",
+                "/context",
+                "/timestamp",
+                "/stored",
+                "/authority",
+                "/version",
+                "/attachments",
+            )
+        ),
+    ),
     ("3 result empty object", BOTH, (("/result", {}),)),
     ("3 context empty object", BOTH, (("/context", {}),)),
     ("3 definition empty object", BOTH, (("/object/definition", {}),)),
@@ -1059,32 +1255,77 @@ VALID: list[tuple[str, tuple[str, ...], tuple[tuple[str, Any], ...]]] = [
     ("4.2 agent without name", BOTH, (("/actor/name", DELETE),)),
     ("4.2 agent as object", BOTH, (("/object", AGENT_OBJECT), *NOT_ACTIVITY)),
     ("4.3 mbox_sha1sum uppercase", BOTH, (("/context/instructor/mbox_sha1sum", "ABCDEF0123" * 4),)),
-    ("4.3 openid", BOTH, (("/actor/mbox", DELETE), ("/actor/openid", "http://openid.example.com/ada"))),
+    (
+        "4.3 openid",
+        BOTH,
+        (("/actor/mbox", DELETE), ("/actor/openid", "http://openid.example.com/ada")),
+    ),
     (
         "4.3 account",
         BOTH,
-        (("/actor/mbox", DELETE), ("/actor/account", {"homePage": "https://lms.example.com", "name": "ada"})),
+        (
+            ("/actor/mbox", DELETE),
+            ("/actor/account", {"homePage": "https://lms.example.com", "name": "ada"}),
+        ),
     ),
-    ("4.4 identified group without member", BOTH, (("/actor", {"objectType": "Group", "openid": "http://openid.example.com/g"}),)),
+    (
+        "4.4 identified group without member",
+        BOTH,
+        (("/actor", {"objectType": "Group", "openid": "http://openid.example.com/g"}),),
+    ),
     (
         "4.4 identified group with members",
         BOTH,
-        (("/actor", {"objectType": "Group", "mbox": "mailto:g@example.com", "member": [{"mbox": "mailto:a@example.com"}]}),),
+        (
+            (
+                "/actor",
+                {
+                    "objectType": "Group",
+                    "mbox": "mailto:g@example.com",
+                    "member": [{"mbox": "mailto:a@example.com"}],
+                },
+            ),
+        ),
     ),
-    ("4.4 identified group with empty member", BOTH, (("/actor", {"objectType": "Group", "mbox": "mailto:g@example.com", "member": []}),)),
-    ("4.4 group as object", BOTH, (("/object", {"objectType": "Group", "member": [AGENT_OBJECT]}), *NOT_ACTIVITY)),
+    (
+        "4.4 identified group with empty member",
+        BOTH,
+        (("/actor", {"objectType": "Group", "mbox": "mailto:g@example.com", "member": []}),),
+    ),
+    (
+        "4.4 group as object",
+        BOTH,
+        (("/object", {"objectType": "Group", "member": [AGENT_OBJECT]}), *NOT_ACTIVITY),
+    ),
     ("4.4 member objectType Agent", BOTH, (("/context/team/member/0/objectType", "Agent"),)),
     ("4.5 verb without display", BOTH, (("/verb/display", DELETE),)),
-    ("4.5 verb display several languages", BOTH, (("/verb/display", {"en-US": "answered", "es": "respondió", "zh-Hant-TW": "回答"}),)),
+    (
+        "4.5 verb display several languages",
+        BOTH,
+        (("/verb/display", {"en-US": "answered", "es": "respondió", "zh-Hant-TW": "回答"}),),
+    ),
     ("4.6 activity without objectType", BOTH, (("/object/objectType", DELETE),)),
     ("4.7 activity without definition", BOTH, (("/object/definition", DELETE),)),
-    ("4.8 correctResponsesPattern empty", BOTH, (("/object/definition/correctResponsesPattern", []),)),
+    (
+        "4.8 correctResponsesPattern empty",
+        BOTH,
+        (("/object/definition/correctResponsesPattern", []),),
+    ),
     (
         "4.8 correctResponsesPattern characterstring parameters",
         BOTH,
-        (("/object/definition/correctResponsesPattern", ["{case_matters=true}{lang=en}To be or not to be"]),),
+        (
+            (
+                "/object/definition/correctResponsesPattern",
+                ["{case_matters=true}{lang=en}To be or not to be"],
+            ),
+        ),
     ),
-    ("4.8 long response pattern", BOTH, (("/object/definition/correctResponsesPattern", ["x" * 100_000]),)),
+    (
+        "4.8 long response pattern",
+        BOTH,
+        (("/object/definition/correctResponsesPattern", ["x" * 100_000]),),
+    ),
     ("4.8 component id with whitespace", BOTH, (("/object/definition/choices/0/id", "golf club"),)),
     (
         "4.8 component lists that do not fit the type (MAY refuse, we accept)",
@@ -1107,12 +1348,34 @@ VALID: list[tuple[str, tuple[str, ...], tuple[tuple[str, Any], ...]]] = [
         (("/object/definition/choices", DELETE), ("/object/definition/interactionType", "numeric")),
     ),
     ("4.9 statementref object", BOTH, (("/object", STATEMENT_REF), *NOT_ACTIVITY)),
-    ("4.9 statementref to an unknown statement", BOTH, (("/object", {"objectType": "StatementRef", "id": "ffffffff-ffff-4fff-bfff-ffffffffffff"}), *NOT_ACTIVITY)),
+    (
+        "4.9 statementref to an unknown statement",
+        BOTH,
+        (
+            (
+                "/object",
+                {"objectType": "StatementRef", "id": "ffffffff-ffff-4fff-bfff-ffffffffffff"},
+            ),
+            *NOT_ACTIVITY,
+        ),
+    ),
     ("4.10 substatement", BOTH, as_substatement()),
     ("4.10 substatement with attachments", BOTH, as_substatement(("/object/attachments", []))),
-    ("4.10 substatement with agent object", BOTH, as_substatement(("/object/object", AGENT_OBJECT), ("/object/context", {}))),
-    ("4.10 substatement with statementref object", BOTH, as_substatement(("/object/object", STATEMENT_REF), ("/object/context", {}))),
-    ("4.10 substatement future timestamp", BOTH, as_substatement(("/object/timestamp", "9999-12-31T23:59:59.999Z"))),
+    (
+        "4.10 substatement with agent object",
+        BOTH,
+        as_substatement(("/object/object", AGENT_OBJECT), ("/object/context", {})),
+    ),
+    (
+        "4.10 substatement with statementref object",
+        BOTH,
+        as_substatement(("/object/object", STATEMENT_REF), ("/object/context", {})),
+    ),
+    (
+        "4.10 substatement future timestamp",
+        BOTH,
+        as_substatement(("/object/timestamp", "9999-12-31T23:59:59.999Z")),
+    ),
     ("4.11 scaled -1", BOTH, (("/result/score/scaled", -1),)),
     ("4.11 scaled 1", BOTH, (("/result/score/scaled", 1),)),
     ("4.11 scaled 1.0", BOTH, (("/result/score/scaled", 1.0),)),
@@ -1121,20 +1384,47 @@ VALID: list[tuple[str, tuple[str, ...], tuple[tuple[str, Any], ...]]] = [
     ("4.11 raw equals bounds", BOTH, (("/result/score/raw", 10),)),
     ("4.11 float score", BOTH, (("/result/score", {"raw": 0.1, "min": -0.5, "max": 1e3}),)),
     ("4.11 big integer score", BOTH, (("/result/score", {"raw": 10**30, "max": 10**31}),)),
-    ("4.12 contextActivities single object", BOTH, (("/context/contextActivities/parent", {"id": ACTIVITY_ID}),)),
+    (
+        "4.12 contextActivities single object",
+        BOTH,
+        (("/context/contextActivities/parent", {"id": ACTIVITY_ID}),),
+    ),
     ("4.12 contextActivities empty object", BOTH, (("/context/contextActivities", {}),)),
-    ("4.12 instructor group", BOTH, (("/context/instructor", {"objectType": "Group", "member": [AGENT_OBJECT]}),)),
+    (
+        "4.12 instructor group",
+        BOTH,
+        (("/context/instructor", {"objectType": "Group", "member": [AGENT_OBJECT]}),),
+    ),
     ("4.12 language private use", BOTH, (("/context/language", "x-klingon"),)),
     ("4.12 language grandfathered", BOTH, (("/context/language", "i-default"),)),
     ("4.13 timestamp zone-less (read as UTC, §17)", BOTH, (("/timestamp", "2024-05-01T12:00:00"),)),
     ("4.13 timestamp +00:00", BOTH, (("/timestamp", "2008-09-15T15:53:00.601+00:00"),)),
-    ("4.13 timestamp RFC 3339 space separator", BOTH, (("/timestamp", "2008-09-15 15:53:00.601+00:00"),)),
+    (
+        "4.13 timestamp RFC 3339 space separator",
+        BOTH,
+        (("/timestamp", "2008-09-15 15:53:00.601+00:00"),),
+    ),
     ("4.13 timestamp basic format", BOTH, (("/timestamp", "20080915T155300Z"),)),
     ("4.13 timestamp nanoseconds", BOTH, (("/timestamp", "2024-05-01T12:00:00.123456789Z"),)),
     ("4.13 timestamp offset", BOTH, (("/timestamp", "2024-05-01T12:00:00-05:30"),)),
     ("4.13 timestamp leap day", BOTH, (("/timestamp", "2024-02-29T00:00:00Z"),)),
     ("4.13 stored in the future", BOTH, (("/stored", "2999-01-01T00:00:00Z"),)),
-    ("4.14 authority anonymous group of two", BOTH, (("/authority", {"objectType": "Group", "member": [AGENT_OBJECT, {"account": {"homePage": "http://lrs.example.com", "name": "app"}}]}),)),
+    (
+        "4.14 authority anonymous group of two",
+        BOTH,
+        (
+            (
+                "/authority",
+                {
+                    "objectType": "Group",
+                    "member": [
+                        AGENT_OBJECT,
+                        {"account": {"homePage": "http://lrs.example.com", "name": "app"}},
+                    ],
+                },
+            ),
+        ),
+    ),
     ("4.14 authority without objectType", BOTH, (("/authority/objectType", DELETE),)),
     ("4.15 version 1.0", BOTH, (("/version", "1.0"),)),
     ("4.15 version 1.0.9", BOTH, (("/version", "1.0.9"),)),
@@ -1148,21 +1438,82 @@ VALID: list[tuple[str, tuple[str, ...], tuple[tuple[str, Any], ...]]] = [
     ("4.16 attachment sha512", BOTH, (("/attachments/0/sha2", "ab" * 64),)),
     ("4.16 attachments empty array", BOTH, (("/attachments", []),)),
     ("4.17 extensions empty", BOTH, (("/result/extensions", {}),)),
-    ("4.17 extension value null", BOTH, (("/result/extensions", {"http://example.com/null": None}),)),
-    ("4.17 extension values of every type", BOTH, (("/context/extensions", {"http://e.com/a": "", "http://e.com/b": {}, "http://e.com/c": [None, {"x": None}], "http://e.com/d": False}),)),
+    (
+        "4.17 extension value null",
+        BOTH,
+        (("/result/extensions", {"http://example.com/null": None}),),
+    ),
+    (
+        "4.17 extension values of every type",
+        BOTH,
+        (
+            (
+                "/context/extensions",
+                {
+                    "http://e.com/a": "",
+                    "http://e.com/b": {},
+                    "http://e.com/c": [None, {"x": None}],
+                    "http://e.com/d": False,
+                },
+            ),
+        ),
+    ),
     ("4.17 duration weeks", BOTH, (("/result/duration", "P4W"),)),
     ("4.17 duration years only", BOTH, (("/result/duration", "P3Y"),)),
     ("4.17 duration full", BOTH, (("/result/duration", "P3Y1M29DT4H35M59.14S"),)),
     ("4.17 duration seconds only", BOTH, (("/result/duration", "PT16559.14S"),)),
     ("16.4 duration finer than 0.01 s", BOTH, (("/result/duration", "PT0.0012345S"),)),
     ("16.4 future timestamp", BOTH, (("/timestamp", "2999-12-31T23:59:59.999Z"),)),
-    ("6 voiding statement", BOTH, (("/verb", {"id": VOIDED, "display": {"en-US": "voided"}}), ("/object", STATEMENT_REF), *NOT_ACTIVITY)),
-    ("16.3 contextAgents and contextGroups", ONLY_V2, (("/context/contextAgents", [CONTEXT_AGENT]), ("/context/contextGroups", [CONTEXT_GROUP]))),
+    (
+        "6 voiding statement",
+        BOTH,
+        (
+            ("/verb", {"id": VOIDED, "display": {"en-US": "voided"}}),
+            ("/object", STATEMENT_REF),
+            *NOT_ACTIVITY,
+        ),
+    ),
+    (
+        "16.3 contextAgents and contextGroups",
+        ONLY_V2,
+        (("/context/contextAgents", [CONTEXT_AGENT]), ("/context/contextGroups", [CONTEXT_GROUP])),
+    ),
     ("16.3 contextAgents empty array", ONLY_V2, (("/context/contextAgents", []),)),
-    ("16.3 contextAgent without relevantTypes", ONLY_V2, (("/context/contextAgents", [{"objectType": "contextAgent", "agent": {"mbox": "mailto:p@example.com"}}]),)),
-    ("16.3 contextGroup identified group", ONLY_V2, (("/context/contextGroups", [{"objectType": "contextGroup", "group": {"objectType": "Group", "openid": "http://openid.example.com/g"}}]),)),
-    ("16.3 contextAgents in substatement", ONLY_V2, as_substatement(("/object/context/contextAgents", [CONTEXT_AGENT]))),
-    ("16.3 instructor and team stay valid", ONLY_V2, (("/context/contextAgents", [CONTEXT_AGENT]),)),
+    (
+        "16.3 contextAgent without relevantTypes",
+        ONLY_V2,
+        (
+            (
+                "/context/contextAgents",
+                [{"objectType": "contextAgent", "agent": {"mbox": "mailto:p@example.com"}}],
+            ),
+        ),
+    ),
+    (
+        "16.3 contextGroup identified group",
+        ONLY_V2,
+        (
+            (
+                "/context/contextGroups",
+                [
+                    {
+                        "objectType": "contextGroup",
+                        "group": {"objectType": "Group", "openid": "http://openid.example.com/g"},
+                    }
+                ],
+            ),
+        ),
+    ),
+    (
+        "16.3 contextAgents in substatement",
+        ONLY_V2,
+        as_substatement(("/object/context/contextAgents", [CONTEXT_AGENT])),
+    ),
+    (
+        "16.3 instructor and team stay valid",
+        ONLY_V2,
+        (("/context/contextAgents", [CONTEXT_AGENT]),),
+    ),
 ]
 
 
@@ -1221,21 +1572,36 @@ def test_non_object_statement_is_refused_at_the_root() -> None:
     ("ops", "pointer", "problem"),
     [
         pytest.param((("/actor", None),), "/actor", "must not be null", id="3 null"),
-        pytest.param((("/actor", DELETE),), "/actor", "required property is missing", id="3 missing"),
-        pytest.param((("/result/success", "true"),), "/result/success", "must be a boolean", id="3 type"),
+        pytest.param(
+            (("/actor", DELETE),), "/actor", "required property is missing", id="3 missing"
+        ),
+        pytest.param(
+            (("/result/success", "true"),), "/result/success", "must be a boolean", id="3 type"
+        ),
         pytest.param((("/id", "x"),), "/id", "must be a UUID in 8-4-4-4-12 form", id="4.1 uuid"),
         pytest.param(
-            (("/verb/foo", 1),), "/verb/foo", "unknown property (allowed: id, display)", id="3 unknown"
+            (("/verb/foo", 1),),
+            "/verb/foo",
+            "unknown property (allowed: id, display)",
+            id="3 unknown",
         ),
         pytest.param(
-            (("/actor/objectType", "Person"),), "/actor/objectType", "must be 'Agent' or 'Group'", id="4.2 objectType"
+            (("/actor/objectType", "Person"),),
+            "/actor/objectType",
+            "must be 'Agent' or 'Group'",
+            id="4.2 objectType",
         ),
         pytest.param(
-            as_substatement(("/object/id", UUID)), "/object/id", "not allowed in a SubStatement (§4.10)", id="4.10 id"
+            as_substatement(("/object/id", UUID)),
+            "/object/id",
+            "not allowed in a SubStatement (§4.10)",
+            id="4.10 id",
         ),
     ],
 )
-def test_problems_are_plain_english(ops: tuple[tuple[str, Any], ...], pointer: str, problem: str) -> None:
+def test_problems_are_plain_english(
+    ops: tuple[tuple[str, Any], ...], pointer: str, problem: str
+) -> None:
     """Problems name the fault in words a client developer understands."""
     with pytest.raises(InvalidStatementError) as caught:
         validate_statement(mutate(*ops), V2)
@@ -1261,7 +1627,9 @@ def test_problem_list_is_capped() -> None:
 
 def test_validation_never_changes_the_statement() -> None:
     """No defaults are filled in and nothing is normalised."""
-    statement = mutate(("/object/objectType", DELETE), ("/context/contextActivities/parent", {"id": ACTIVITY_ID}))
+    statement = mutate(
+        ("/object/objectType", DELETE), ("/context/contextActivities/parent", {"id": ACTIVITY_ID})
+    )
     before = copy.deepcopy(statement)
     validate_statement(statement, V1)
     assert statement == before
@@ -1269,6 +1637,7 @@ def test_validation_never_changes_the_statement() -> None:
 
 def test_key_order_does_not_matter() -> None:
     """§3: property order never matters."""
+
     def reverse(value: Any) -> Any:
         if isinstance(value, dict):
             return {k: reverse(value[k]) for k in reversed(list(value))}
@@ -1295,12 +1664,37 @@ XAPI_KEYS = sorted(
         *base_statement()["result"]["score"],
         *base_statement()["object"]["definition"],
         *base_statement()["attachments"][0],
-        "objectType", "name", "mbox", "mbox_sha1sum", "openid", "account", "homePage", "member",
-        "display", "contextAgents", "contextGroups", "agent", "group", "relevantTypes", "parent",
-        "scale", "source", "target", "steps", "en-US",
+        "objectType",
+        "name",
+        "mbox",
+        "mbox_sha1sum",
+        "openid",
+        "account",
+        "homePage",
+        "member",
+        "display",
+        "contextAgents",
+        "contextGroups",
+        "agent",
+        "group",
+        "relevantTypes",
+        "parent",
+        "scale",
+        "source",
+        "target",
+        "steps",
+        "en-US",
     }
 )
-OBJECT_TYPES = ["Agent", "Group", "Activity", "SubStatement", "StatementRef", "contextAgent", "contextGroup"]
+OBJECT_TYPES = [
+    "Agent",
+    "Group",
+    "Activity",
+    "SubStatement",
+    "StatementRef",
+    "contextAgent",
+    "contextGroup",
+]
 
 scalars = (
     st.none()
@@ -1308,12 +1702,16 @@ scalars = (
     | st.integers()
     | st.floats(allow_nan=True, allow_infinity=True)
     | st.text(max_size=20)
-    | st.sampled_from(OBJECT_TYPES + [UUID, ACTIVITY_ID, "mailto:a@example.com", VOIDED, "PT1S", "2024-01-01T00:00:00Z"])
+    | st.sampled_from(
+        [*OBJECT_TYPES, UUID, ACTIVITY_ID, "mailto:a@example.com", VOIDED, "PT1S", "2024-01-01T00:00:00Z"]
+    )
 )
 json_values = st.recursive(
     scalars,
-    lambda children: st.lists(children, max_size=4)
-    | st.dictionaries(st.sampled_from(XAPI_KEYS) | st.text(max_size=8), children, max_size=6),
+    lambda children: (
+        st.lists(children, max_size=4)
+        | st.dictionaries(st.sampled_from(XAPI_KEYS) | st.text(max_size=8), children, max_size=6)
+    ),
     max_leaves=40,
 )
 
