@@ -67,6 +67,7 @@ class Tally:
     latencies: list[float] = field(default_factory=list)
     failed: int = 0
     first_error: str | None = None
+    connect_error: str | None = None
 
     def fail(self, message: str) -> None:
         """Count one failed request, keeping the first error message."""
@@ -80,6 +81,8 @@ class Tally:
         self.failed += other.failed
         if self.first_error is None:
             self.first_error = other.first_error
+        if self.connect_error is None:
+            self.connect_error = other.connect_error
 
 
 @dataclass(frozen=True)
@@ -150,19 +153,6 @@ class _KeepAlive(http.client.HTTPConnection):
         super().connect()
         _tune(self.sock)
 
-    def _send_output(self, message_body: Any = None, encode_chunked: bool = False) -> None:
-        # http.client writes a request's head and body separately: with TCP_NODELAY that is
-        # two segments and an extra syscall and server wake-up, which cost the client about as
-        # much as the rest of a single-Statement request. Write a bytes body with the head.
-        if not isinstance(message_body, bytes) or encode_chunked:
-            http.client.HTTPConnection._send_output(self, message_body, encode_chunked)
-            return
-        buffer: list[bytes] = self._buffer  # type: ignore[attr-defined]
-        buffer.extend((b"", b""))
-        head = b"\r\n".join(buffer)
-        del buffer[:]
-        self.send(head + message_body)
-
 
 class _KeepAliveTLS(http.client.HTTPSConnection):
     """An HTTPS connection with TCP_NODELAY whose (re)connections are counted."""
@@ -171,8 +161,6 @@ class _KeepAliveTLS(http.client.HTTPSConnection):
         """Connect, then disable Nagle's algorithm and count the connection."""
         super().connect()
         _tune(self.sock)
-
-    _send_output = _KeepAlive._send_output
 
 
 Connection = _KeepAlive | _KeepAliveTLS
@@ -244,15 +232,26 @@ def _send(conn: Connection, target: Target, request: Prepared, reused: bool) -> 
 
 
 def _work(
-    conn: Connection, target: Target, requests: Sequence[Prepared], counter: Iterator[int]
+    conn: Connection,
+    target: Target,
+    requests: Sequence[Prepared],
+    counter: Iterator[int],
+    connect_first: bool,
+    stop: threading.Event,
 ) -> Tally:
     """Send requests from the shared `counter` over one connection until none are left."""
     tally = Tally()
+    if connect_first and conn.sock is None:
+        try:
+            conn.connect()
+        except OSError as exc:
+            tally.connect_error = f"{type(exc).__name__}: {exc}"
+            return tally
     total = len(requests)
     clock = time.perf_counter
     reused = conn.sock is not None
     for index in counter:
-        if index >= total:
+        if index >= total or stop.is_set():
             break
         request = requests[index]
         started = clock()
@@ -269,12 +268,24 @@ def drive(
     conns: Sequence[Connection],
     target: Target,
     requests: Sequence[Prepared],
+    *,
+    connect_first: bool = False,
 ) -> tuple[float, Tally]:
-    """Send every request, one worker per connection; return the wall seconds and the tally."""
+    """Send every request, one worker per connection; return the wall seconds and the tally.
+
+    With `connect_first` each worker opens its connection before taking requests.
+    """
     counter = itertools.count()  # its __next__ is atomic under the GIL
+    stop = threading.Event()
     started = time.perf_counter()
-    futures = [pool.submit(_work, conn, target, requests, counter) for conn in conns]
-    tallies = [future.result() for future in futures]
+    futures = [
+        pool.submit(_work, conn, target, requests, counter, connect_first, stop) for conn in conns
+    ]
+    try:
+        tallies = [future.result() for future in futures]
+    except BaseException:  # e.g. Ctrl-C: let the workers finish the request in hand, then stop
+        stop.set()
+        raise
     wall = time.perf_counter() - started
     merged = Tally()
     for tally in tallies:
@@ -310,12 +321,13 @@ def run_phase(
     measured = Measured()
     warm_tally = Tally()
     try:
-        # Connect every worker up front: no TCP handshake may fall inside the timed run.
-        for conn in conns:
-            conn.connect()
         with ThreadPoolExecutor(max_workers=concurrency) as pool:
-            _, warm_tally = drive(pool, conns, target, warm)
-            if warm and warm_tally.failed == len(warm):
+            # Every worker connects as the warm-up starts (in parallel: a server that accepts
+            # one connection at a time cannot stall it), so no TCP handshake is timed.
+            _, warm_tally = drive(pool, conns, target, warm, connect_first=True)
+            if warm_tally.connect_error is not None:
+                aborted = f"cannot connect to {target.url}: {warm_tally.connect_error}"
+            elif warm and warm_tally.failed == len(warm):
                 aborted = f"all {len(warm)} warm-up requests failed: {warm_tally.first_error}"
             else:
                 gc.collect()
@@ -325,8 +337,6 @@ def run_phase(
                 measured.cpu = time.process_time() - cpu_before
                 measured.opened = CONNECTIONS_OPENED.value - opened_before
                 aborted = None
-    except OSError as exc:
-        aborted = f"cannot connect to {target.url}: {type(exc).__name__}: {exc}"
     finally:
         for conn in conns:
             conn.close()
@@ -539,4 +549,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    try:
+        sys.exit(main())
+    except KeyboardInterrupt:
+        print("ingest: interrupted", file=sys.stderr)
+        sys.exit(130)

@@ -497,7 +497,10 @@ def _statement_versions(version: str) -> st.SearchStrategy[str]:
 
 @cache
 def _objects(version: str) -> st.SearchStrategy[Json]:
-    return st.one_of(activities(), _simple_objects(), sub_statements(version))
+    # Weighted towards Activities (the common case, and where definitions live); shrinks to one.
+    kinds = [activities()] * 4 + [agents(object_type=True), groups(), statement_refs()]
+    kinds += [sub_statements(version)] * 2
+    return st.sampled_from(kinds).flatmap(lambda kind: kind)
 
 
 @st.composite

@@ -6,19 +6,19 @@ from typing import Any, Final
 
 from ledger.errors import Problem
 from ledger.xapi.primitives import (
-    IRI_RE,
     MISSING,
     add_problem,
+    allowed_keys,
     check_extensions,
     check_irl,
     check_keys,
     check_language_map,
     expected,
-    names_of,
+    is_iri,
 )
 
-_ACTIVITY_ORDER: Final = ("objectType", "id", "definition")
-_DEFINITION_ORDER: Final = (
+_ACTIVITY: Final = allowed_keys("objectType", "id", "definition")
+_DEFINITION: Final = allowed_keys(
     "name",
     "description",
     "type",
@@ -32,13 +32,7 @@ _DEFINITION_ORDER: Final = (
     "target",
     "steps",
 )
-_COMPONENT_ORDER: Final = ("id", "description")
-_ACTIVITY_KEYS: Final = frozenset(_ACTIVITY_ORDER)
-_DEFINITION_KEYS: Final = frozenset(_DEFINITION_ORDER)
-_COMPONENT_KEYS: Final = frozenset(_COMPONENT_ORDER)
-_ACTIVITY_NAMES: Final = names_of(_ACTIVITY_ORDER)
-_DEFINITION_NAMES: Final = names_of(_DEFINITION_ORDER)
-_COMPONENT_NAMES: Final = names_of(_COMPONENT_ORDER)
+_COMPONENT: Final = allowed_keys("id", "description")
 
 #: §4.8: the interaction types, case-exact.
 INTERACTION_TYPES: Final = frozenset(
@@ -69,14 +63,14 @@ def check_activity(value: object, pointer: str, problems: list[Problem]) -> None
     if not isinstance(value, dict):
         add_problem(problems, pointer, expected(value, "an Activity object"))
         return
-    check_keys(value, _ACTIVITY_KEYS, _ACTIVITY_NAMES, pointer, problems)
+    check_keys(value, _ACTIVITY, pointer, problems)
     object_type = value.get("objectType", MISSING)
     if object_type is not MISSING and object_type != "Activity":
         add_problem(problems, pointer + "/objectType", expected(object_type, "'Activity'"))
     activity_id = value.get("id", MISSING)
     if activity_id is MISSING:
         add_problem(problems, pointer + "/id", "required property is missing")
-    elif type(activity_id) is not str or IRI_RE.fullmatch(activity_id) is None:
+    elif not is_iri(activity_id):
         add_problem(problems, pointer + "/id", expected(activity_id, "an absolute IRI"))
     definition = value.get("definition", MISSING)
     if definition is not MISSING:
@@ -88,7 +82,7 @@ def check_definition(value: object, pointer: str, problems: list[Problem]) -> No
     if not isinstance(value, dict):
         add_problem(problems, pointer, expected(value, "an Activity definition object"))
         return
-    check_keys(value, _DEFINITION_KEYS, _DEFINITION_NAMES, pointer, problems)
+    check_keys(value, _DEFINITION, pointer, problems)
     name = value.get("name", MISSING)
     if name is not MISSING:
         check_language_map(name, pointer + "/name", problems)
@@ -96,7 +90,7 @@ def check_definition(value: object, pointer: str, problems: list[Problem]) -> No
     if description is not MISSING:
         check_language_map(description, pointer + "/description", problems)
     kind = value.get("type", MISSING)
-    if kind is not MISSING and (type(kind) is not str or IRI_RE.fullmatch(kind) is None):
+    if kind is not MISSING and not is_iri(kind):
         add_problem(problems, pointer + "/type", expected(kind, "an absolute IRI"))
     more_info = value.get("moreInfo", MISSING)
     if more_info is not MISSING:
@@ -156,7 +150,7 @@ def _check_components(value: object, pointer: str, problems: list[Problem]) -> N
         if not isinstance(component, dict):
             add_problem(problems, where, expected(component, "an interaction component object"))
             continue
-        check_keys(component, _COMPONENT_KEYS, _COMPONENT_NAMES, where, problems)
+        check_keys(component, _COMPONENT, where, problems)
         component_id = component.get("id", MISSING)
         if component_id is MISSING:
             add_problem(problems, where + "/id", "required property is missing")

@@ -6,28 +6,21 @@ from typing import Any, Final
 
 from ledger.errors import InvalidInputError, Problem
 from ledger.xapi.primitives import (
-    IRI_RE,
     MAILTO_RE,
     MISSING,
     SHA1_RE,
     add_problem,
+    allowed_keys,
     check_keys,
     check_string,
     expected,
-    names_of,
+    is_iri,
 )
 
 _IFI_NAMES: Final = ("mbox", "mbox_sha1sum", "openid", "account")
-_AGENT_ORDER: Final = ("objectType", "name", *_IFI_NAMES)
-_GROUP_ORDER: Final = (*_AGENT_ORDER, "member")
-_ACCOUNT_ORDER: Final = ("homePage", "name")
-
-_AGENT_KEYS: Final = frozenset(_AGENT_ORDER)
-_GROUP_KEYS: Final = frozenset(_GROUP_ORDER)
-_ACCOUNT_KEYS: Final = frozenset(_ACCOUNT_ORDER)
-_AGENT_NAMES: Final = names_of(_AGENT_ORDER)
-_GROUP_NAMES: Final = names_of(_GROUP_ORDER)
-_ACCOUNT_NAMES: Final = names_of(_ACCOUNT_ORDER)
+_AGENT: Final = allowed_keys("objectType", "name", *_IFI_NAMES)
+_GROUP: Final = allowed_keys("objectType", "name", *_IFI_NAMES, "member")
+_ACCOUNT: Final = allowed_keys("homePage", "name")
 
 _ONE_IFI: Final = "must carry exactly one of mbox, mbox_sha1sum, openid, account"
 
@@ -62,7 +55,7 @@ def _check_ifis(obj: dict[Any, Any], pointer: str, problems: list[Problem]) -> i
     openid = obj.get("openid", MISSING)
     if openid is not MISSING:
         count += 1
-        if type(openid) is not str or IRI_RE.fullmatch(openid) is None:
+        if not is_iri(openid):
             add_problem(problems, pointer + "/openid", expected(openid, "an absolute URI"))
     account = obj.get("account", MISSING)
     if account is not MISSING:
@@ -76,11 +69,11 @@ def _check_account(account: object, pointer: str, problems: list[Problem]) -> No
     if not isinstance(account, dict):
         add_problem(problems, pointer, expected(account, "an object with homePage and name"))
         return
-    check_keys(account, _ACCOUNT_KEYS, _ACCOUNT_NAMES, pointer, problems)
+    check_keys(account, _ACCOUNT, pointer, problems)
     home_page = account.get("homePage", MISSING)
     if home_page is MISSING:
         add_problem(problems, pointer + "/homePage", "required property is missing")
-    elif type(home_page) is not str or IRI_RE.fullmatch(home_page) is None:
+    elif not is_iri(home_page):
         add_problem(problems, pointer + "/homePage", expected(home_page, "an absolute IRL"))
     name = account.get("name", MISSING)
     if name is MISSING:
@@ -91,7 +84,7 @@ def _check_account(account: object, pointer: str, problems: list[Problem]) -> No
 
 def _check_agent_body(agent: dict[Any, Any], pointer: str, problems: list[Problem]) -> None:
     # §4.2: keys limited; name a string; exactly one IFI.
-    check_keys(agent, _AGENT_KEYS, _AGENT_NAMES, pointer, problems)
+    check_keys(agent, _AGENT, pointer, problems)
     name = agent.get("name", MISSING)
     if name is not MISSING:
         check_string(name, pointer + "/name", problems)
@@ -108,7 +101,7 @@ def _check_group_body(
     Returns:
         The number of IFIs and the number of members (-1 when `member` is absent or not an array).
     """
-    check_keys(group, _GROUP_KEYS, _GROUP_NAMES, pointer, problems)
+    check_keys(group, _GROUP, pointer, problems)
     name = group.get("name", MISSING)
     if name is not MISSING:
         check_string(name, pointer + "/name", problems)

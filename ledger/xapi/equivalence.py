@@ -8,7 +8,6 @@ from collections.abc import Callable, Mapping
 from operator import itemgetter
 from typing import Any
 
-from ledger.errors import LedgerError
 from ledger.xapi.primitives import format_timestamp, parse_timestamp
 
 # Canonical forms are built from str, int/float, None and tagged tuples/frozensets, so they are
@@ -19,8 +18,8 @@ _ARRAY = "[]"
 _BOOL = "bool"
 _MULTISET = "multiset"
 
-Key = Any  # a canonical form: hashable, compared with ==
-_Handler = Callable[[Any], Key]
+EquivalenceKey = Any  # a canonical form: hashable, compared with ==
+_Handler = Callable[[Any], EquivalenceKey]
 
 _first = itemgetter(0)
 _PERCENT_ESCAPE = re.compile(r"%[0-9a-f]{2}", re.IGNORECASE)
@@ -32,11 +31,11 @@ _DURATION_SECONDS = re.compile(r"(\d+)[.,](\d*)S\Z")
 _IGNORED_TOP = frozenset({"id", "stored", "timestamp", "authority", "version", "attachments"})
 
 
-def equivalence_key(statement: dict[str, Any]) -> Key:
+def equivalence_key(statement: dict[str, Any]) -> EquivalenceKey:
     """Return a hashable canonical form of a Statement; equivalent Statements share it.
 
     Ignored: id, stored, timestamp, authority, version, attachments; verb display; every
-    Activity definition; Group member order. Case-insensitive parts are lower-cased (IRI scheme
+    Activity definition; Group member order. Case-insensitive parts are case-normalised (IRI scheme
     and host, percent-escape hex, mbox domain, mbox_sha1sum, UUIDs, language tags). Durations
     count to 0.01 s, a lone contextActivities object equals a one-item array, numbers compare
     by value. result and context are compared (checklist §17). 1.0.3 Data §2.3.1, §4.6;
@@ -98,7 +97,7 @@ def _upper_match(match: re.Match[str]) -> str:
     return match.group().upper()
 
 
-def _mbox(value: Any) -> Key:
+def _mbox(value: Any) -> EquivalenceKey:
     """Return a mailto IRI with scheme and e-mail domain lower-cased (1.0.3 Data §2.4.2.3)."""
     if not isinstance(value, str):
         return _json(value)
@@ -109,15 +108,15 @@ def _mbox(value: Any) -> Key:
     return value[: colon + 1].lower() + value[colon + 1 : at + 1] + value[at + 1 :].lower()
 
 
-def _iri(value: Any) -> Key:
+def _iri(value: Any) -> EquivalenceKey:
     return normalise_iri(value) if isinstance(value, str) else _json(value)
 
 
-def _lower(value: Any) -> Key:
+def _lower(value: Any) -> EquivalenceKey:
     return value.lower() if isinstance(value, str) else _json(value)
 
 
-def _duration(value: Any) -> Key:
+def _duration(value: Any) -> EquivalenceKey:
     """Return a duration with seconds truncated to 0.01 s (1.0.3 Data §4.6; checklist §4.17)."""
     if not isinstance(value, str):
         return _json(value)
@@ -129,17 +128,17 @@ def _duration(value: Any) -> Key:
     return value[: match.start()] + seconds + "S"
 
 
-def _timestamp(value: Any) -> Key:
+def _timestamp(value: Any) -> EquivalenceKey:
     """Return the instant of a timestamp, so only its zone serialization is ignored."""
     if not isinstance(value, str):
         return _json(value)
     try:
         return format_timestamp(parse_timestamp(value))
-    except (ValueError, LedgerError):
+    except ValueError:
         return value
 
 
-def _json(value: Any) -> Key:
+def _json(value: Any) -> EquivalenceKey:
     """Return the canonical form of any JSON value: key order is ignored, array order kept."""
     if isinstance(value, dict):
         return (_OBJECT, tuple(sorted([(k, _json(v)) for k, v in value.items()], key=_first)))
@@ -150,7 +149,7 @@ def _json(value: Any) -> Key:
     return value
 
 
-def _object(value: Any, handlers: Mapping[str, _Handler | None]) -> Key:
+def _object(value: Any, handlers: Mapping[str, _Handler | None]) -> EquivalenceKey:
     """Return the canonical form of a JSON object, keys mapped by `handlers` (None = ignore)."""
     if not isinstance(value, dict):
         return _json(value)
@@ -163,7 +162,7 @@ def _object(value: Any, handlers: Mapping[str, _Handler | None]) -> Key:
     return (_OBJECT, tuple(items))
 
 
-def _extensions(value: Any) -> Key:
+def _extensions(value: Any) -> EquivalenceKey:
     """Return extensions with IRI keys normalised and values compared as JSON (§4.17)."""
     if not isinstance(value, dict):
         return _json(value)
@@ -171,11 +170,11 @@ def _extensions(value: Any) -> Key:
     return (_OBJECT, tuple(items))
 
 
-def _account(value: Any) -> Key:
-    return _object(value, {"homePage": _iri})
+def _account(value: Any) -> EquivalenceKey:
+    return _object(value, _ACCOUNT_HANDLERS)
 
 
-def _member_list(value: Any) -> Key:
+def _member_list(value: Any) -> EquivalenceKey:
     """Return Group members as a multiset: order never counts (1.0.3 Data §2.4.2.2)."""
     if not isinstance(value, list):
         return _json(value)
@@ -192,30 +191,30 @@ _AGENT_HANDLERS: dict[str, _Handler | None] = {
 }
 
 
-def _agent(value: Any) -> Key:
+def _agent(value: Any) -> EquivalenceKey:
     """Return an Agent or Group; an absent objectType means Agent (1.0.3 Data §2.4.2.1)."""
     if not isinstance(value, dict):
         return _json(value)
     return (value.get("objectType", "Agent"), _object(value, _AGENT_HANDLERS))
 
 
-def _activity(value: Any) -> Key:
+def _activity(value: Any) -> EquivalenceKey:
     """Return an Activity by its id alone: definitions are not part of a Statement (§5.3)."""
     if not isinstance(value, dict):
         return _json(value)
-    return ("Activity", _object(value, {"objectType": None, "id": _iri, "definition": None}))
+    return ("Activity", _object(value, _ACTIVITY_HANDLERS))
 
 
-def _verb(value: Any) -> Key:
+def _verb(value: Any) -> EquivalenceKey:
     # Verb display is not part of the Statement (1.0.3 Data §2.3.1, §2.4.3).
-    return _object(value, {"id": _iri, "display": None})
+    return _object(value, _VERB_HANDLERS)
 
 
-def _statement_ref(value: Any) -> Key:
-    return _object(value, {"id": _lower})
+def _statement_ref(value: Any) -> EquivalenceKey:
+    return _object(value, _STATEMENT_REF_HANDLERS)
 
 
-def _activity_list(value: Any) -> Key:
+def _activity_list(value: Any) -> EquivalenceKey:
     """Return a contextActivities value; a lone Activity equals a one-item array (§4.12)."""
     if isinstance(value, dict):
         value = [value]
@@ -224,27 +223,39 @@ def _activity_list(value: Any) -> Key:
     return (_ARRAY, tuple([_activity(item) for item in value]))
 
 
-def _context_activities(value: Any) -> Key:
+def _context_activities(value: Any) -> EquivalenceKey:
     if not isinstance(value, dict):
         return _json(value)
     items = sorted([(k, _activity_list(v)) for k, v in value.items()], key=_first)
     return (_OBJECT, tuple(items))
 
 
-def _relevant_types(value: Any) -> Key:
+def _relevant_types(value: Any) -> EquivalenceKey:
     if not isinstance(value, list):
         return _json(value)
     return (_ARRAY, tuple([_iri(item) for item in value]))
 
 
-def _context_agents(value: Any) -> Key:
+def _context_agents(value: Any) -> EquivalenceKey:
     # 2.0 LRS §4.2.2.5 contextAgents / contextGroups.
     if not isinstance(value, list):
         return _json(value)
-    handlers = {"agent": _agent, "group": _agent, "relevantTypes": _relevant_types}
-    return (_ARRAY, tuple([_object(item, handlers) for item in value]))
+    return (_ARRAY, tuple([_object(item, _CONTEXT_AGENT_HANDLERS) for item in value]))
 
 
+_ACCOUNT_HANDLERS: dict[str, _Handler | None] = {"homePage": _iri}
+_ACTIVITY_HANDLERS: dict[str, _Handler | None] = {
+    "objectType": None,
+    "id": _iri,
+    "definition": None,
+}
+_VERB_HANDLERS: dict[str, _Handler | None] = {"id": _iri, "display": None}
+_STATEMENT_REF_HANDLERS: dict[str, _Handler | None] = {"id": _lower}
+_CONTEXT_AGENT_HANDLERS: dict[str, _Handler | None] = {
+    "agent": _agent,
+    "group": _agent,
+    "relevantTypes": _relevant_types,
+}
 _CONTEXT_HANDLERS: dict[str, _Handler | None] = {
     "registration": _lower,
     "instructor": _agent,
@@ -263,19 +274,19 @@ _RESULT_HANDLERS: dict[str, _Handler | None] = {
 }
 
 
-def _context(value: Any) -> Key:
+def _context(value: Any) -> EquivalenceKey:
     return _object(value, _CONTEXT_HANDLERS)
 
 
-def _result(value: Any) -> Key:
+def _result(value: Any) -> EquivalenceKey:
     return _object(value, _RESULT_HANDLERS)
 
 
-def _sub_statement(value: Any) -> Key:
+def _sub_statement(value: Any) -> EquivalenceKey:
     return ("SubStatement", _object(value, _SUB_STATEMENT_HANDLERS))
 
 
-def _statement_object(value: Any) -> Key:
+def _statement_object(value: Any) -> EquivalenceKey:
     """Dispatch on objectType; no objectType means Activity (1.0.3 Data §2.4.4)."""
     if not isinstance(value, dict):
         return _json(value)

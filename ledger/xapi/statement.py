@@ -9,11 +9,12 @@ from ledger.errors import InvalidStatementError, Problem
 from ledger.xapi.activities import check_activity
 from ledger.xapi.agents import check_actor, check_agent, check_authority, check_group
 from ledger.xapi.primitives import (
-    IRI_RE,
     MISSING,
     SHA2_RE,
     UUID_RE,
+    AllowedKeys,
     add_problem,
+    allowed_keys,
     check_boolean,
     check_duration,
     check_extensions,
@@ -26,16 +27,16 @@ from ledger.xapi.primitives import (
     check_uuid,
     escape_key,
     expected,
+    is_iri,
     is_language_tag,
     is_number,
-    names_of,
 )
 from ledger.xapi.versions import V1, V2
 
 #: §6: the verb that makes a Statement a voiding Statement.
 VOIDED_VERB: Final = "http://adlnet.gov/expapi/verbs/voided"
 
-_STATEMENT_ORDER: Final = (
+_STATEMENT: Final = allowed_keys(
     "id",
     "actor",
     "verb",
@@ -48,21 +49,17 @@ _STATEMENT_ORDER: Final = (
     "version",
     "attachments",
 )
-_SUBSTATEMENT_ORDER: Final = (
-    "objectType",
-    "actor",
-    "verb",
-    "object",
-    "result",
-    "context",
-    "timestamp",
-    "attachments",
+_SUBSTATEMENT: Final = allowed_keys(
+    "objectType", "actor", "verb", "object", "result", "context", "timestamp", "attachments"
 )
-_VERB_ORDER: Final = ("id", "display")
-_STATEMENT_REF_ORDER: Final = ("objectType", "id")
-_RESULT_ORDER: Final = ("score", "success", "completion", "response", "duration", "extensions")
-_SCORE_ORDER: Final = ("scaled", "raw", "min", "max")
-_CONTEXT_ORDER_V1: Final = (
+_VERB: Final = allowed_keys("id", "display")
+_STATEMENT_REF: Final = allowed_keys("objectType", "id")
+_RESULT: Final = allowed_keys(
+    "score", "success", "completion", "response", "duration", "extensions"
+)
+_SCORE_PROPERTIES: Final = ("scaled", "raw", "min", "max")
+_SCORE: Final = allowed_keys(*_SCORE_PROPERTIES)
+_CONTEXT_PROPERTIES_V1: Final = (
     "registration",
     "instructor",
     "team",
@@ -73,45 +70,15 @@ _CONTEXT_ORDER_V1: Final = (
     "statement",
     "extensions",
 )
-_CONTEXT_ORDER_V2: Final = (*_CONTEXT_ORDER_V1, "contextAgents", "contextGroups")
-_CONTEXT_ACTIVITIES_ORDER: Final = ("parent", "grouping", "category", "other")
-_CONTEXT_AGENT_ORDER: Final = ("objectType", "agent", "relevantTypes")
-_CONTEXT_GROUP_ORDER: Final = ("objectType", "group", "relevantTypes")
-_ATTACHMENT_ORDER: Final = (
-    "usageType",
-    "display",
-    "description",
-    "contentType",
-    "length",
-    "sha2",
-    "fileUrl",
+_CONTEXT_V1: Final = allowed_keys(*_CONTEXT_PROPERTIES_V1)
+_CONTEXT_V2: Final = allowed_keys(*_CONTEXT_PROPERTIES_V1, "contextAgents", "contextGroups")
+_CONTEXT_ACTIVITY_LISTS: Final = ("parent", "grouping", "category", "other")
+_CONTEXT_ACTIVITIES: Final = allowed_keys(*_CONTEXT_ACTIVITY_LISTS)
+_CONTEXT_AGENT: Final = allowed_keys("objectType", "agent", "relevantTypes")
+_CONTEXT_GROUP: Final = allowed_keys("objectType", "group", "relevantTypes")
+_ATTACHMENT: Final = allowed_keys(
+    "usageType", "display", "description", "contentType", "length", "sha2", "fileUrl"
 )
-
-_STATEMENT_KEYS: Final = frozenset(_STATEMENT_ORDER)
-_SUBSTATEMENT_KEYS: Final = frozenset(_SUBSTATEMENT_ORDER)
-_VERB_KEYS: Final = frozenset(_VERB_ORDER)
-_STATEMENT_REF_KEYS: Final = frozenset(_STATEMENT_REF_ORDER)
-_RESULT_KEYS: Final = frozenset(_RESULT_ORDER)
-_SCORE_KEYS: Final = frozenset(_SCORE_ORDER)
-_CONTEXT_KEYS_V1: Final = frozenset(_CONTEXT_ORDER_V1)
-_CONTEXT_KEYS_V2: Final = frozenset(_CONTEXT_ORDER_V2)
-_CONTEXT_ACTIVITIES_KEYS: Final = frozenset(_CONTEXT_ACTIVITIES_ORDER)
-_CONTEXT_AGENT_KEYS: Final = frozenset(_CONTEXT_AGENT_ORDER)
-_CONTEXT_GROUP_KEYS: Final = frozenset(_CONTEXT_GROUP_ORDER)
-_ATTACHMENT_KEYS: Final = frozenset(_ATTACHMENT_ORDER)
-
-_STATEMENT_NAMES: Final = names_of(_STATEMENT_ORDER)
-_SUBSTATEMENT_NAMES: Final = names_of(_SUBSTATEMENT_ORDER)
-_VERB_NAMES: Final = names_of(_VERB_ORDER)
-_STATEMENT_REF_NAMES: Final = names_of(_STATEMENT_REF_ORDER)
-_RESULT_NAMES: Final = names_of(_RESULT_ORDER)
-_SCORE_NAMES: Final = names_of(_SCORE_ORDER)
-_CONTEXT_NAMES_V1: Final = names_of(_CONTEXT_ORDER_V1)
-_CONTEXT_NAMES_V2: Final = names_of(_CONTEXT_ORDER_V2)
-_CONTEXT_ACTIVITIES_NAMES: Final = names_of(_CONTEXT_ACTIVITIES_ORDER)
-_CONTEXT_AGENT_NAMES: Final = names_of(_CONTEXT_AGENT_ORDER)
-_CONTEXT_GROUP_NAMES: Final = names_of(_CONTEXT_GROUP_ORDER)
-_ATTACHMENT_NAMES: Final = names_of(_ATTACHMENT_ORDER)
 
 # §4.10: properties a SubStatement must not carry (they belong to the outer Statement).
 _NOT_IN_SUBSTATEMENT: Final = frozenset(("id", "stored", "version", "authority"))
@@ -173,9 +140,9 @@ def _check_statement(
     if not isinstance(statement, dict):
         add_problem(problems, pointer, expected(statement, "a Statement object"))
         return
-    allowed = _SUBSTATEMENT_KEYS if sub else _STATEMENT_KEYS
-    if not allowed.issuperset(statement):
-        _report_statement_keys(statement, pointer, problems, sub)
+    allowed = _SUBSTATEMENT if sub else _STATEMENT
+    if not allowed.keys.issuperset(statement):
+        _report_statement_keys(statement, allowed, pointer, problems, sub)
 
     actor = statement.get("actor", MISSING)
     if actor is MISSING:
@@ -240,18 +207,20 @@ def _check_statement(
 
 
 def _report_statement_keys(
-    statement: dict[Any, Any], pointer: str, problems: list[Problem], sub: bool
+    statement: dict[Any, Any],
+    allowed: AllowedKeys,
+    pointer: str,
+    problems: list[Problem],
+    sub: bool,
 ) -> None:
-    allowed = _SUBSTATEMENT_KEYS if sub else _STATEMENT_KEYS
-    names = _SUBSTATEMENT_NAMES if sub else _STATEMENT_NAMES
     for key in statement:
-        if key in allowed:
+        if key in allowed.keys:
             continue
         where = f"{pointer}/{escape_key(key)}"
         if sub and key in _NOT_IN_SUBSTATEMENT:
             add_problem(problems, where, "not allowed in a SubStatement (§4.10)")
         else:
-            add_problem(problems, where, f"unknown property (allowed: {names})")
+            add_problem(problems, where, f"unknown property (allowed: {allowed.names})")
 
 
 def _check_verb(verb: object, pointer: str, problems: list[Problem]) -> Any:
@@ -259,11 +228,11 @@ def _check_verb(verb: object, pointer: str, problems: list[Problem]) -> Any:
     if not isinstance(verb, dict):
         add_problem(problems, pointer, expected(verb, "a Verb object"))
         return MISSING
-    check_keys(verb, _VERB_KEYS, _VERB_NAMES, pointer, problems)
+    check_keys(verb, _VERB, pointer, problems)
     verb_id = verb.get("id", MISSING)
     if verb_id is MISSING:
         add_problem(problems, pointer + "/id", "required property is missing")
-    elif type(verb_id) is not str or IRI_RE.fullmatch(verb_id) is None:
+    elif not is_iri(verb_id):
         add_problem(problems, pointer + "/id", expected(verb_id, "an absolute IRI"))
     display = verb.get("display", MISSING)
     if display is not MISSING:
@@ -305,7 +274,7 @@ def _check_statement_ref(value: object, pointer: str, problems: list[Problem]) -
     if not isinstance(value, dict):
         add_problem(problems, pointer, expected(value, "a StatementRef object"))
         return
-    check_keys(value, _STATEMENT_REF_KEYS, _STATEMENT_REF_NAMES, pointer, problems)
+    check_keys(value, _STATEMENT_REF, pointer, problems)
     object_type = value.get("objectType", MISSING)
     if object_type is MISSING:
         add_problem(problems, pointer + "/objectType", "required property is missing")
@@ -323,7 +292,7 @@ def _check_result(result: object, pointer: str, problems: list[Problem]) -> None
     if not isinstance(result, dict):
         add_problem(problems, pointer, expected(result, "a Result object"))
         return
-    check_keys(result, _RESULT_KEYS, _RESULT_NAMES, pointer, problems)
+    check_keys(result, _RESULT, pointer, problems)
     score = result.get("score", MISSING)
     if score is not MISSING:
         _check_score(score, pointer + "/score", problems)
@@ -351,9 +320,9 @@ def _check_score(score: object, pointer: str, problems: list[Problem]) -> None:
     if not isinstance(score, dict):
         add_problem(problems, pointer, expected(score, "a Score object"))
         return
-    check_keys(score, _SCORE_KEYS, _SCORE_NAMES, pointer, problems)
+    check_keys(score, _SCORE, pointer, problems)
     values: dict[str, Any] = {}
-    for name in _SCORE_ORDER:
+    for name in _SCORE_PROPERTIES:
         value = score.get(name, MISSING)
         if value is MISSING:
             continue
@@ -384,17 +353,17 @@ def _check_context(
         add_problem(problems, pointer, expected(context, "a Context object"))
         return
     if version == V2:
-        check_keys(context, _CONTEXT_KEYS_V2, _CONTEXT_NAMES_V2, pointer, problems)
-    elif not _CONTEXT_KEYS_V1.issuperset(context):
+        check_keys(context, _CONTEXT_V2, pointer, problems)
+    elif not _CONTEXT_V1.keys.issuperset(context):
         for key in context:
-            if key in _CONTEXT_KEYS_V1:
+            if key in _CONTEXT_V1.keys:
                 continue
             # §16.1: under 1.0.3 rules the 2.0-only keys are unknown properties.
-            hint = " — new in xAPI 2.0.0" if key in _CONTEXT_KEYS_V2 else ""
+            hint = " — new in xAPI 2.0.0" if key in _CONTEXT_V2.keys else ""
             add_problem(
                 problems,
                 f"{pointer}/{escape_key(key)}",
-                f"unknown property{hint} (allowed: {_CONTEXT_NAMES_V1})",
+                f"unknown property{hint} (allowed: {_CONTEXT_V1.names})",
             )
 
     registration = context.get("registration", MISSING)
@@ -442,8 +411,8 @@ def _check_context_activities(value: object, pointer: str, problems: list[Proble
     if not isinstance(value, dict):
         add_problem(problems, pointer, expected(value, "a contextActivities object"))
         return
-    check_keys(value, _CONTEXT_ACTIVITIES_KEYS, _CONTEXT_ACTIVITIES_NAMES, pointer, problems)
-    for name in _CONTEXT_ACTIVITIES_ORDER:
+    check_keys(value, _CONTEXT_ACTIVITIES, pointer, problems)
+    for name in _CONTEXT_ACTIVITY_LISTS:
         activities = value.get(name, MISSING)
         if activities is MISSING:
             continue
@@ -464,20 +433,11 @@ def _check_context_members(
 ) -> None:
     # §16.3: arrays of {objectType: "contextAgent", agent, relevantTypes?} or
     # {objectType: "contextGroup", group, relevantTypes?}; items independent of each other.
-    if groups:
-        kind, member_key, keys, names = (
-            "contextGroup",
-            "group",
-            _CONTEXT_GROUP_KEYS,
-            _CONTEXT_GROUP_NAMES,
-        )
-    else:
-        kind, member_key, keys, names = (
-            "contextAgent",
-            "agent",
-            _CONTEXT_AGENT_KEYS,
-            _CONTEXT_AGENT_NAMES,
-        )
+    kind, member_key, allowed = (
+        ("contextGroup", "group", _CONTEXT_GROUP)
+        if groups
+        else ("contextAgent", "agent", _CONTEXT_AGENT)
+    )
     if not isinstance(value, list):
         add_problem(problems, pointer, expected(value, f"an array of {kind} objects"))
         return
@@ -486,7 +446,7 @@ def _check_context_members(
         if not isinstance(item, dict):
             add_problem(problems, where, expected(item, f"a {kind} object"))
             continue
-        check_keys(item, keys, names, where, problems)
+        check_keys(item, allowed, where, problems)
         object_type = item.get("objectType", MISSING)
         if object_type is MISSING:
             add_problem(problems, where + "/objectType", "required property is missing")
@@ -528,11 +488,11 @@ def _check_attachment(value: object, pointer: str, problems: list[Problem]) -> N
     if not isinstance(value, dict):
         add_problem(problems, pointer, expected(value, "an Attachment object"))
         return
-    check_keys(value, _ATTACHMENT_KEYS, _ATTACHMENT_NAMES, pointer, problems)
+    check_keys(value, _ATTACHMENT, pointer, problems)
     usage_type = value.get("usageType", MISSING)
     if usage_type is MISSING:
         add_problem(problems, pointer + "/usageType", "required property is missing")
-    elif type(usage_type) is not str or IRI_RE.fullmatch(usage_type) is None:
+    elif not is_iri(usage_type):
         add_problem(problems, pointer + "/usageType", expected(usage_type, "an absolute IRI"))
     display = value.get("display", MISSING)
     if display is MISSING:

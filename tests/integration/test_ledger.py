@@ -184,3 +184,36 @@ def test_the_tables_survive_a_new_ledger_on_the_same_store(ledger, admin, settin
         assert again.get_statement("default", body["id"], voided=False)["id"] == body["id"]
     finally:
         again.close()
+
+
+def test_a_large_batch_with_known_statements_and_voiding_takes_the_bulk_path(ledger, admin):
+    """Batches above the COPY threshold behave exactly like small ones (all or nothing)."""
+    from ledger.recorders import COPY_THRESHOLD
+
+    known = [with_id() for _ in range(10)]
+    ledger.record_statements(admin, known, V1, batch=True)
+    fresh = [with_id() for _ in range(COPY_THRESHOLD + 20)]
+    target = fresh[0]
+    batch = [*known, *fresh, voiding(target["id"])]
+    count = event_count(ledger)
+    recording = ledger.record_statements(admin, batch, V1, batch=True)
+    assert recording.new_statements == len(fresh) + 1
+    assert event_count(ledger) == count + len(fresh) + 2  # + the Voided event
+    assert ledger.get_statement("default", target["id"], voided=True)["id"] == target["id"]
+    clash = dict(fresh[5], verb={"id": "http://adlnet.gov/expapi/verbs/failed"})
+    with pytest.raises(StatementConflictError):
+        ledger.record_statements(
+            admin, [*[with_id() for _ in range(COPY_THRESHOLD + 5)], clash], V1, batch=True
+        )
+    assert event_count(ledger) == count + len(fresh) + 2
+
+
+def test_notification_ids_are_returned_in_order(ledger, admin):
+    from ledger.recorders import COPY_THRESHOLD
+
+    for size in (3, COPY_THRESHOLD + 3):
+        recording = ledger.record_statements(
+            admin, [with_id() for _ in range(size)], V1, batch=True
+        )
+        last = ledger.recorder.max_notification_id()
+        assert recording.position == last

@@ -239,7 +239,7 @@ def test_equivalence_key_serves_as_a_dict_key() -> None:
 # --- properties ----------------------------------------------------------------------------
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(data=st.data(), version=VERSIONS)
 def test_statement_is_equivalent_to_itself_and_its_stored_form(
     data: st.DataObject, version: str
@@ -265,7 +265,7 @@ def _activities(statement: dict[str, Any]) -> list[dict[str, Any]]:
     return found
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(data=st.data(), version=VERSIONS)
 def test_ignored_parts_can_change_without_breaking_equivalence(
     data: st.DataObject, version: str

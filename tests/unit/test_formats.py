@@ -238,7 +238,7 @@ def _keys_outside_extensions(value: Any) -> set[str]:
     return set()
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(data=st.data(), version=VERSIONS)
 def test_exact_format_is_the_identity(data: st.DataObject, version: str) -> None:
     """§7.3: exact changes nothing."""
@@ -247,7 +247,7 @@ def test_exact_format_is_the_identity(data: st.DataObject, version: str) -> None
     assert format_statement(statement, "exact") == statement
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(data=st.data(), version=VERSIONS)
 def test_ids_format_drops_names_definitions_and_displays(data: st.DataObject, version: str) -> None:
     """§7.3: ids carries no name, definition or display outside extensions."""
@@ -278,7 +278,7 @@ def _language_maps(statement: dict[str, Any]) -> list[Any]:
     return [m for m in maps if m]
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(data=st.data(), version=VERSIONS, header=st.sampled_from([None, "fr", "en-GB, de;q=0.5"]))
 def test_canonical_format_leaves_one_language_in_every_map(
     data: st.DataObject, version: str, header: str | None

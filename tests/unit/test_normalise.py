@@ -155,7 +155,7 @@ def test_normalise_statement_leaves_a_stored_form_statement_alone() -> None:
     assert out["context"] is statement["context"]
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(data=st.data(), version=st.sampled_from(["1.0.3", "2.0.0"]))
 def test_normalised_statement_is_equivalent_and_stable(data: st.DataObject, version: str) -> None:
     """§5.3: normalising never changes meaning, and normalising twice changes nothing more."""

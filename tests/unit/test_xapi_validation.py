@@ -1,4 +1,4 @@
-"""Statement validation, checklist §3, §4, §6 and §16.3–16.5: one small mutation per case."""
+"""Statement validation, checklist §3, §4, §6 and §16.3-16.5: one small mutation per case."""
 
 from __future__ import annotations
 
@@ -1703,7 +1703,7 @@ scalars = (
     | st.floats(allow_nan=True, allow_infinity=True)
     | st.text(max_size=20)
     | st.sampled_from(
-        [*OBJECT_TYPES, UUID, ACTIVITY_ID, "mailto:a@example.com", VOIDED, "PT1S", "2024-01-01T00:00:00Z"]
+        [*OBJECT_TYPES, UUID, ACTIVITY_ID, "mailto:a@example.com", VOIDED, "PT1S", "2024-01-01Z"]
     )
 )
 json_values = st.recursive(
