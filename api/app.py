@@ -17,7 +17,7 @@ from ledger.application import Ledger
 from ledger.settings import Settings
 
 
-class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
+class _StderrHandler(logging.StreamHandler):
     """Write to whatever `sys.stderr` is at the time of each record."""
 
     def emit(self, record: logging.LogRecord) -> None:
@@ -57,7 +57,7 @@ def create_app(
         ledger.check_tables()
     configure_logging()
     app = falcon.App(
-        middleware=[
+        middleware=[  # type: ignore[arg-type]
             RequestLogMiddleware(enabled=settings.request_log),
             XapiVersionMiddleware(clock),
             AuthMiddleware(ledger),

@@ -44,7 +44,7 @@ def announce(result: BootstrapResult | None) -> None:
     )
 
 
-class _Server(BaseApplication):  # type: ignore[misc]
+class _Server(BaseApplication):
     """gunicorn, configured in code; each worker builds its app after the fork."""
 
     def __init__(self, settings: Settings, options: dict[str, Any]) -> None:

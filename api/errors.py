@@ -56,7 +56,7 @@ def error_body(code: str, message: str, details: list[Problem] | None = None) ->
 def status_of(ex: LedgerError) -> int:
     """Return the HTTP status for a ledger error (500 for one this table does not know)."""
     for cls in type(ex).__mro__:
-        status = _STATUS.get(cls)  # type: ignore[call-overload]
+        status = _STATUS.get(cls)
         if status is not None:
             return status
     return 500
@@ -105,5 +105,5 @@ def serialize_http_error(
 def register(app: falcon.App) -> None:
     """Install the error handlers and serializer on `app`."""
     app.add_error_handler(Exception, handle_unexpected)
-    app.add_error_handler(LedgerError, handle_ledger_error)  # type: ignore[arg-type]
+    app.add_error_handler(LedgerError, handle_ledger_error)
     app.set_error_serializer(serialize_http_error)

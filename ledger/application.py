@@ -319,9 +319,9 @@ class Ledger(Application[UUID]):
             for aggregate_id, statement in pending
         ]
         voids = {
-            statement_aggregate_id(tenant, target): statement["id"]
+            statement_aggregate_id(tenant, target_ref): statement["id"]
             for _, statement in pending
-            if (target := voiding_target(statement)) is not None
+            if (target_ref := voiding_target(statement)) is not None
         }
         if voids:
             in_batch = dict(pending)
@@ -368,9 +368,7 @@ class Ledger(Application[UUID]):
                 record.voided_by = domain_event.voiding_statement_id
         return records
 
-    def _drop_equivalent_duplicates(
-        self, tenant: str, pending: dict[UUID, dict[str, Any]]
-    ) -> None:
+    def _drop_equivalent_duplicates(self, tenant: str, pending: dict[UUID, dict[str, Any]]) -> None:
         """After a primary-key clash: drop statements stored already, or raise 409.
 
         xAPI 1.0.3 Comm §2.1.1-2.1.2: an equivalent statement under a known id changes nothing

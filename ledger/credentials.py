@@ -25,7 +25,7 @@ ADMIN_SCOPES = ("all", "admin")
 def hash_secret(secret: str, salt: bytes | None = None) -> str:
     """Return `scrypt$<salt hex>$<hash hex>` for `secret`."""
     salt = salt or secrets.token_bytes(16)
-    digest = hashlib.scrypt(secret.encode(), salt=salt, **_SCRYPT)  # type: ignore[arg-type]
+    digest = hashlib.scrypt(secret.encode(), salt=salt, **_SCRYPT)
     return f"scrypt${salt.hex()}${digest.hex()}"
 
 
@@ -38,7 +38,7 @@ def verify_secret(secret: str, stored: str) -> bool:
         return False
     if scheme != "scrypt":
         return False
-    actual = hashlib.scrypt(secret.encode(), salt=salt, **_SCRYPT)  # type: ignore[arg-type]
+    actual = hashlib.scrypt(secret.encode(), salt=salt, **_SCRYPT)
     return hmac.compare_digest(actual, expected)
 
 

@@ -31,7 +31,6 @@ from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteDatastore
 from eventsourcing.utils import retry
 from psycopg.sql import SQL, Identifier
 
-
 #: Writes of more events than this use COPY on PostgreSQL; fewer use the pipelined INSERT.
 COPY_THRESHOLD = 50
 

@@ -45,9 +45,7 @@ class Settings:
             raise SettingsError(
                 "LEDGER_BOOTSTRAP_KEY and LEDGER_BOOTSTRAP_SECRET must be set together"
             )
-        if self.bootstrap_key is not None and (
-            not self.bootstrap_key or ":" in self.bootstrap_key
-        ):
+        if self.bootstrap_key is not None and (not self.bootstrap_key or ":" in self.bootstrap_key):
             raise SettingsError("LEDGER_BOOTSTRAP_KEY must be non-empty and contain no ':'")
         if self.bootstrap_secret is not None and len(self.bootstrap_secret) < 8:
             raise SettingsError("LEDGER_BOOTSTRAP_SECRET must be at least 8 characters")
@@ -67,7 +65,7 @@ class Settings:
             if raw is None or raw.strip() == "":
                 return default
             try:
-                return kind(raw)  # type: ignore[no-any-return]
+                return kind(raw)
             except ValueError:
                 raise SettingsError(f"{name} must be a number, got {raw!r}") from None
 

@@ -56,9 +56,7 @@ class Statement(Aggregate):
             cast(Statement, aggregate).voided_by = self.voiding_statement_id
 
     @classmethod
-    def create_id(
-        cls, tenant: str, statement: dict[str, Any], credential: str = ""
-    ) -> UUID:
+    def create_id(cls, tenant: str, statement: dict[str, Any], credential: str = "") -> UUID:
         """Return the aggregate id: uuid5 of the tenant namespace and the statement id."""
         return statement_aggregate_id(tenant, statement["id"])
 

@@ -37,7 +37,6 @@ class OrjsonTranscoder(Transcoder):
         state = orjson.loads(data)
         if isinstance(state, dict):
             for key, value in state.items():
-                if type(value) is dict and len(value) == 2 and "_type_" in value:
-                    if value["_type_"] == "datetime":
-                        state[key] = datetime.fromisoformat(value["_data_"])
+                if type(value) is dict and len(value) == 2 and value.get("_type_") == "datetime":
+                    state[key] = datetime.fromisoformat(value["_data_"])
         return state

@@ -12,7 +12,10 @@ def statement(**overrides: Any) -> dict[str, Any]:
     """Return a valid xAPI 1.0.3 statement; keyword arguments replace top-level properties."""
     body: dict[str, Any] = {
         "actor": {"objectType": "Agent", "name": "Ada", "mbox": "mailto:ada@example.com"},
-        "verb": {"id": "http://adlnet.gov/expapi/verbs/completed", "display": {"en-US": "completed"}},
+        "verb": {
+            "id": "http://adlnet.gov/expapi/verbs/completed",
+            "display": {"en-US": "completed"},
+        },
         "object": {
             "objectType": "Activity",
             "id": "https://courses.example.com/safety-101",

@@ -106,9 +106,7 @@ class StatementsResource:
             req.context.principal.tenant, statement_id, voided=voided
         )
         languages = (
-            parse_accept_language(req.get_header("Accept-Language"))
-            if fmt == "canonical"
-            else None
+            parse_accept_language(req.get_header("Accept-Language")) if fmt == "canonical" else None
         )
         resp.last_modified = parse_timestamp(statement["stored"])
         send_json(resp, format_statement(statement, fmt, languages))

@@ -171,6 +171,12 @@ def is_irl(value: object) -> bool:
     return is_iri(value)
 
 
+def forget_known_values() -> None:
+    """Empty the caches of known-valid IRIs and language tags (for benchmarks and tests)."""
+    _KNOWN_IRIS.clear()
+    _KNOWN_TAGS.clear()
+
+
 def _remember(cache: set[str], value: str) -> None:
     if len(value) <= _CACHEABLE_LENGTH:
         if len(cache) >= _CACHE_LIMIT:

@@ -58,7 +58,11 @@ def test_put_with_a_different_id_in_body_is_refused(client, ledger):
 
 @pytest.mark.parametrize(
     ("params", "pointer"),
-    [({}, "?statementId"), ({"statementId": "nope"}, "?statementId"), ({"StatementId": "x"}, "?StatementId")],
+    [
+        ({}, "?statementId"),
+        ({"statementId": "nope"}, "?statementId"),
+        ({"StatementId": "x"}, "?StatementId"),
+    ],
     ids=["5.1 missing statementId", "5.1 invalid statementId", "2.6 parameter in wrong case"],
 )
 def test_put_with_bad_parameters_is_refused(client, params, pointer):

@@ -107,13 +107,18 @@ def test_serve_prints_a_credential_once_stores_over_http_and_keeps_data_across_r
     body = with_id()
     server = Server(server_env, tmp_path)
     try:
-        response = requests.post(f"{server.url}/xapi/statements", json=[body, statement()],
-                                 headers=auth, timeout=10)
+        response = requests.post(
+            f"{server.url}/xapi/statements", json=[body, statement()], headers=auth, timeout=10
+        )
         assert response.status_code == 200, response.text
         ids = response.json()
         assert response.headers["X-Experience-API-Version"] == "1.0.3"
-        wrong = requests.post(f"{server.url}/xapi/statements", json=statement(),
-                              headers=headers(key.group(1), "wrong"), timeout=10)
+        wrong = requests.post(
+            f"{server.url}/xapi/statements",
+            json=statement(),
+            headers=headers(key.group(1), "wrong"),
+            timeout=10,
+        )
         assert wrong.status_code == 401
     finally:
         second_output = server.stop()
@@ -124,8 +129,12 @@ def test_serve_prints_a_credential_once_stores_over_http_and_keeps_data_across_r
     server = Server(server_env, tmp_path)
     try:
         for statement_id in ids:
-            fetched = requests.get(f"{server.url}/xapi/statements",
-                                   params={"statementId": statement_id}, headers=auth, timeout=10)
+            fetched = requests.get(
+                f"{server.url}/xapi/statements",
+                params={"statementId": statement_id},
+                headers=auth,
+                timeout=10,
+            )
             assert fetched.status_code == 200
             assert fetched.json()["id"] == statement_id
     finally:
@@ -137,16 +146,36 @@ def test_db_migrate_then_gunicorn_serves_wsgi_app(server_env, tmp_path):
     server_env["LEDGER_DATABASE_URL"] = f"sqlite:///{tmp_path / 'prod.db'}"
     server_env["LEDGER_BOOTSTRAP_KEY"] = "automation"
     server_env["LEDGER_BOOTSTRAP_SECRET"] = "automation-secret"
-    migrated = subprocess.run([*command(), "db", "migrate"], env=server_env, cwd=tmp_path,
-                              capture_output=True, text=True, timeout=60)
+    migrated = subprocess.run(
+        [*command(), "db", "migrate"],
+        env=server_env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert migrated.returncode == 0, migrated.stderr
     assert "automation-secret" not in migrated.stdout
     port = free_port()
     repo = Path(__file__).resolve().parents[2]
     gunicorn = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", "2",
-         "--chdir", str(repo), "wsgi:app"],
-        env=server_env, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            "2",
+            "--chdir",
+            str(repo),
+            "wsgi:app",
+        ],
+        env=server_env,
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
     )
     try:
         url = f"http://127.0.0.1:{port}"
@@ -156,8 +185,12 @@ def test_db_migrate_then_gunicorn_serves_wsgi_app(server_env, tmp_path):
                 break
             except requests.RequestException:
                 time.sleep(0.2)
-        response = requests.post(f"{url}/xapi/statements", json=statement(),
-                                 headers=headers("automation", "automation-secret"), timeout=10)
+        response = requests.post(
+            f"{url}/xapi/statements",
+            json=statement(),
+            headers=headers("automation", "automation-secret"),
+            timeout=10,
+        )
         assert response.status_code == 200, response.text
     finally:
         gunicorn.terminate()
@@ -166,7 +199,13 @@ def test_db_migrate_then_gunicorn_serves_wsgi_app(server_env, tmp_path):
 
 def test_serve_refuses_a_bad_setting_with_a_clear_message(server_env, tmp_path):
     server_env["LEDGER_DATABASE_URL"] = "mysql://nope"
-    result = subprocess.run([*command(), "serve"], env=server_env, cwd=tmp_path,
-                            capture_output=True, text=True, timeout=30)
+    result = subprocess.run(
+        [*command(), "serve"],
+        env=server_env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
     assert result.returncode == 2
     assert "LEDGER_DATABASE_URL" in result.stderr

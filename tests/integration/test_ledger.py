@@ -52,7 +52,10 @@ def test_voiding_appends_voided_to_the_target_aggregate_in_the_same_transaction(
     assert aggregate.version == 2 and aggregate.voided
     assert aggregate.voided_by == void["id"]
     topics = [n.topic for n in ledger.recorder.select_notifications(start=None, limit=100)]
-    assert topics[-2:] == ["ledger.statements:Statement.Recorded", "ledger.statements:Statement.Voided"]
+    assert topics[-2:] == [
+        "ledger.statements:Statement.Recorded",
+        "ledger.statements:Statement.Voided",
+    ]
 
 
 def test_a_statement_id_is_case_insensitive(ledger, admin):
@@ -93,9 +96,7 @@ def test_a_resent_voiding_statement_adds_no_second_voided_event(ledger, admin):
     assert event_count(ledger) == count
 
 
-def test_a_late_target_of_a_voiding_statement_that_is_itself_voiding_stays_unvoided(
-    ledger, admin
-):
+def test_a_late_target_of_a_voiding_statement_that_is_itself_voiding_stays_unvoided(ledger, admin):
     """1.0.3 Data §2.3.2: a voiding statement never becomes voided, whatever the order."""
     later = voiding(str(uuid.uuid4()))
     ledger.record_statements(admin, [voiding(later["id"])], V1, batch=False)

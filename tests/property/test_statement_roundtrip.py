@@ -56,7 +56,9 @@ def test_generated_valid_statements_round_trip_exactly(client, data, version):
 
 @FIXTURES
 @given(data=st.data(), version=VERSIONS)
-def test_a_single_invalidating_mutation_is_refused_and_stores_nothing(client, ledger, data, version):
+def test_a_single_invalidating_mutation_is_refused_and_stores_nothing(
+    client, ledger, data, version
+):
     """1.0.3 Comm §3.2: an invalid statement → 400, and the event store is unchanged."""
     broken, description = data.draw(invalid_mutations(version))
     before = event_count(ledger)
