@@ -31,7 +31,7 @@ from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteDatastore
 from eventsourcing.utils import retry
 from psycopg.sql import SQL, Identifier
 
-#: Writes of more events than this use COPY on PostgreSQL; fewer use the pipelined INSERT.
+#: Writes of more events than this use COPY on PostgreSQL; fewer call the insert function.
 COPY_THRESHOLD = 50
 
 
@@ -111,6 +111,33 @@ class LedgerPostgresRecorder(PostgresApplicationRecorder):
             "WHERE originator_id = ANY(%s) ORDER BY originator_id, originator_version"
         ).format(table)
         self._primary_key_name = f"{self.events_table_name}_pkey"
+        self._insert_function = Identifier(
+            self.datastore.schema, f"ledger_insert_{self.events_table_name}"
+        )
+        self.sql_create_statements.append(
+            SQL(
+                "CREATE OR REPLACE FUNCTION {function}("
+                "ids uuid[], versions bigint[], topics text[], states bytea[], timeout text) "
+                "RETURNS SETOF bigint LANGUAGE plpgsql AS $BODY$ "
+                "BEGIN "
+                "PERFORM set_config('lock_timeout', timeout, true); "
+                "LOCK TABLE {table} IN EXCLUSIVE MODE; "
+                "NOTIFY {channel}; "
+                "RETURN QUERY INSERT INTO {table} "
+                "(originator_id, originator_version, topic, state) "
+                "SELECT * FROM unnest(ids, versions, topics, states) "
+                "RETURNING notification_id; "
+                "END; $BODY$"
+            ).format(
+                function=self._insert_function,
+                table=table,
+                channel=Identifier(self.channel_name),
+            )
+        )
+        self._call_insert_function = SQL(
+            "SELECT * FROM {}(%b, %b, %b, %b, %s) AS notification_id"
+        ).format(self._insert_function)
+        self._lock_timeout = f"{self.datastore.lock_timeout}s"
 
     def insert_events_bulk(self, stored_events: Sequence[StoredEvent]) -> list[int]:
         """Append `stored_events` in one transaction; return their notification ids.
@@ -123,8 +150,26 @@ class LedgerPostgresRecorder(PostgresApplicationRecorder):
         if not stored_events:
             return []
         if len(stored_events) <= COPY_THRESHOLD:
-            return list(self.insert_events(stored_events) or [])
+            return self._insert_by_function(stored_events)
         return self._copy_events_in(stored_events)
+
+    @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
+    def _insert_by_function(self, stored_events: Sequence[StoredEvent]) -> list[int]:
+        """One round trip, one implicit transaction: lock, NOTIFY, INSERT in a SQL function.
+
+        The columns travel as four arrays in binary, cheaper to send than an array of
+        composite values (which psycopg writes as text).
+        """
+        params = (
+            [e.originator_id for e in stored_events],
+            [e.originator_version for e in stored_events],
+            [e.topic for e in stored_events],
+            [e.state for e in stored_events],
+            self._lock_timeout,
+        )
+        with self.datastore.get_connection() as conn, conn.cursor() as curs:
+            curs.execute(self._call_insert_function, params, prepare=True)
+            return sorted(row["notification_id"] for row in curs.fetchall())
 
     @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
     def _copy_events_in(self, stored_events: Sequence[StoredEvent]) -> list[int]:
