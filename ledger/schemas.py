@@ -5,8 +5,8 @@ from __future__ import annotations
 import importlib
 import json
 from functools import cache
-from importlib.abc import Traversable
 from importlib.resources import files
+from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import Any, Final
 
@@ -27,8 +27,8 @@ def _root() -> Traversable:
 
     On Python 3.11, `files()` fails on a namespace package installed in editable mode: the
     setuptools finder puts a non-directory placeholder in `__path__` and the stdlib reader
-    refuses it (NotADirectoryError; python/importlib_resources#311, fixed in 3.13). Fall
-    back to the first real directory of the package's `__path__`.
+    refuses it (NotADirectoryError; python/importlib_resources#311). Fall back to the first
+    real directory of the package's `__path__`.
     """
     try:
         return files(_PACKAGE)
@@ -49,7 +49,9 @@ def load_schema(name: str) -> dict[str, Any]:
     Raises:
         FileNotFoundError: There is no such document.
     """
-    resource = _root().joinpath(*name.split("/"))
+    resource = _root()
+    for part in name.split("/"):  # one part at a time: 3.11's MultiplexedPath takes one
+        resource = resource.joinpath(part)
     with resource.open("r", encoding="utf-8") as handle:
         schema: dict[str, Any] = json.load(handle)
     return schema

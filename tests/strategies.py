@@ -192,7 +192,7 @@ _sha1sums = st.text("0123456789abcdef", min_size=40, max_size=40) | st.text(
 @cache
 def accounts() -> st.SearchStrategy[Json]:
     """Return a strategy for account objects: homePage IRL + name (checklist §4.3)."""
-    return st.fixed_dictionaries({"homePage": irls(), "name": st.text(min_size=1, max_size=10)})
+    return st.fixed_dictionaries({"homePage": irls(), "name": st.text(max_size=10)})
 
 
 @cache
@@ -286,7 +286,7 @@ def _components() -> st.SearchStrategy[list[Json]]:
             "id": cid,
             **({"description": description} if description else {}),
         },
-        st.text(min_size=1, max_size=8),
+        st.text(max_size=8),
         st.none() | language_maps(min_size=1),
     )
     return st.lists(component, max_size=4, unique_by=lambda c: c["id"])

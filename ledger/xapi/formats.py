@@ -144,14 +144,18 @@ def _context(
     activities = out.get("contextActivities")
     if isinstance(activities, dict):
         out["contextActivities"] = {
-            key: [activity(a) for a in value]
-            if isinstance(value, list)
-            else activity(value)
-            if isinstance(value, dict)
-            else value
-            for key, value in activities.items()
+            key: _each_activity(value, activity) for key, value in activities.items()
         }
     return out
+
+
+def _each_activity(value: Any, activity: _Transform) -> Any:
+    """Transform a contextActivities value, keeping its shape: one object or an array."""
+    if isinstance(value, list):
+        return [activity(item) if isinstance(item, dict) else item for item in value]
+    if isinstance(value, dict):
+        return activity(value)
+    return value
 
 
 def _replace(item: Any, key: str, transform: _Transform) -> Any:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import re
 from typing import Any, Final
 
@@ -29,7 +30,32 @@ def _constant(name: str) -> Any:
     raise InvalidJSONError(f"{name} is not a JSON number")
 
 
-_DECODER: Final = json.JSONDecoder(object_pairs_hook=_object_pairs, parse_constant=_constant)
+_INT_MIN, _INT_MAX = -(2**63), 2**64 - 1
+
+
+def _int(text: str) -> int:
+    # Events and responses are encoded with orjson, which holds integers in 64 bits; refuse
+    # larger ones here rather than lose them later (checklist §2.2 asks for float precision).
+    value = int(text)
+    if not _INT_MIN <= value <= _INT_MAX:
+        raise InvalidJSONError(
+            f"the integer {text[:40]} is outside the 64-bit range this ledger stores exactly; "
+            "send it as a string or a float"
+        )
+    return value
+
+
+def _float(text: str) -> float:
+    # `1e400` parses to infinity, which JSON cannot hold: it would come back as null.
+    value = float(text)
+    if value in (math.inf, -math.inf):
+        raise InvalidJSONError(f"the number {text[:40]} is too large for a JSON double")
+    return value
+
+
+_DECODER: Final = json.JSONDecoder(
+    object_pairs_hook=_object_pairs, parse_constant=_constant, parse_int=_int, parse_float=_float
+)
 
 
 def parse_json(body: bytes) -> Any:

@@ -91,7 +91,6 @@ _KNOWN_TAGS: set[str] = set()
 _CACHE_LIMIT: Final = 8192
 _CACHEABLE_LENGTH: Final = 512
 
-_UTC: Final = UTC
 _DAYS_IN_MONTH: Final = (0, 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
 
 
@@ -283,7 +282,7 @@ def _datetime_of(match: re.Match[str]) -> datetime | None:
             int(match["s"]),
             micro,
         )
-        return (local - offset).replace(tzinfo=_UTC)
+        return (local - offset).replace(tzinfo=UTC)
     except (ValueError, OverflowError):
         return None
 
@@ -312,7 +311,7 @@ def format_timestamp(moment: datetime) -> str:
     A naive datetime is taken to be UTC already.
     """
     if moment.tzinfo is not None:
-        moment = moment.astimezone(_UTC)
+        moment = moment.astimezone(UTC)
     return (
         f"{moment.year:04d}-{moment.month:02d}-{moment.day:02d}T"
         f"{moment.hour:02d}:{moment.minute:02d}:{moment.second:02d}."

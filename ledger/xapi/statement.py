@@ -218,7 +218,7 @@ def _report_statement_keys(
             continue
         where = f"{pointer}/{escape_key(key)}"
         if sub and key in _NOT_IN_SUBSTATEMENT:
-            add_problem(problems, where, "not allowed in a SubStatement (§4.10)")
+            add_problem(problems, where, "not allowed in a SubStatement")
         else:
             add_problem(problems, where, f"unknown property (allowed: {allowed.names})")
 

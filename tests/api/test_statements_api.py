@@ -380,8 +380,10 @@ def test_other_content_types_are_refused(client, content_type):
         (b'{"actor": 1, "actor": 2}', "actor"),
         (b"\xff\xfe", "UTF-8"),
         (b'{"a": NaN}', "NaN"),
+        (b'{"a": 123456789012345678901234567890}', "64-bit"),
+        (b'{"a": 1e999}', "too large"),
     ],
-    ids=["2.2 malformed", "3 repeated key", "2.2 not UTF-8", "18 NaN"],
+    ids=["2.2 malformed", "3 repeated key", "2.2 not UTF-8", "18 NaN", "2.2 huge int", "2.2 inf"],
 )
 def test_malformed_json_is_refused_with_a_clear_message(client, body, needle):
     """1.0.3 Comm §3.2: malformed JSON → 400 naming the problem."""

@@ -46,17 +46,17 @@ EQUIVALENT = [
             attachments=[{"usageType": "http://example.com/u"}],
         ),
         _statement(),
-        id="§5.3 LRS-filled id, stored, timestamp, authority, version and attachments ignored",
+        id="5.3 LRS-filled id, stored, timestamp, authority, version and attachments ignored",
     ),
     pytest.param(
         _statement(verb={"id": "http://example.com/verbs/did", "display": {"en": "did"}}),
         _statement(verb={"id": "http://example.com/verbs/did", "display": {"fr": "a fait"}}),
-        id="§5.3 verb display ignored",
+        id="5.3 verb display ignored",
     ),
     pytest.param(
         _statement(object={"id": "http://example.com/a", "definition": {"name": {"en": "A"}}}),
         _statement(object={"objectType": "Activity", "id": "http://example.com/a"}),
-        id="§5.3 Activity definition and default objectType ignored",
+        id="5.3 Activity definition and default objectType ignored",
     ),
     pytest.param(
         _statement(
@@ -67,47 +67,47 @@ EQUIVALENT = [
             }
         ),
         _statement(context={"contextActivities": {"parent": [{"id": "http://example.com/p"}]}}),
-        id="§4.12 lone contextActivities object equals a one-item array, definition ignored",
+        id="4.12 lone contextActivities object equals a one-item array, definition ignored",
     ),
     pytest.param(
         _statement(actor={"objectType": "Group", "member": [ANN, BOB]}),
         _statement(actor={"objectType": "Group", "member": [BOB, ANN]}),
-        id="§4.4 Group member order ignored",
+        id="4.4 Group member order ignored",
     ),
     pytest.param(
         _statement(actor={"mbox": "mailto:Ann.Lee@Example.COM"}),
         _statement(actor={"objectType": "Agent", "mbox": "mailto:Ann.Lee@example.com"}),
-        id="§4.3 mbox domain case and default Agent objectType ignored",
+        id="4.3 mbox domain case and default Agent objectType ignored",
     ),
     pytest.param(
         _statement(actor={"mbox_sha1sum": "ABCDEF0123456789ABCDEF0123456789ABCDEF01"}),
         _statement(actor={"mbox_sha1sum": "abcdef0123456789abcdef0123456789abcdef01"}),
-        id="§4.3 mbox_sha1sum hex case ignored",
+        id="4.3 mbox_sha1sum hex case ignored",
     ),
     pytest.param(
         _statement(verb={"id": "HTTP://Example.COM/verbs/did"}),
         _statement(verb={"id": "http://example.com/verbs/did"}),
-        id="§4.17 IRI scheme and host case ignored",
+        id="4.17 IRI scheme and host case ignored",
     ),
     pytest.param(
         _statement(object={"id": "http://example.com/caf%c3%a9"}),
         _statement(object={"id": "http://example.com/caf%C3%A9"}),
-        id="§16.4 RFC 3987 percent-escape case ignored",
+        id="16.4 RFC 3987 percent-escape case ignored",
     ),
     pytest.param(
         _statement(result={"duration": "PT1.2345S"}),
         _statement(result={"duration": "PT1.23S"}),
-        id="§4.17 duration compared to 0.01 s",
+        id="4.17 duration compared to 0.01 s",
     ),
     pytest.param(
         _statement(result={"duration": "PT1.001S"}),
         _statement(result={"duration": "PT1S"}),
-        id="§16.4 duration digits past 0.01 s ignored down to whole seconds",
+        id="16.4 duration digits past 0.01 s ignored down to whole seconds",
     ),
     pytest.param(
         _statement(result={"score": {"raw": 1, "max": 10}}),
         _statement(result={"score": {"raw": 1.0, "max": 10.0}}),
-        id="§2.2 numbers compare by value",
+        id="2.2 numbers compare by value",
     ),
     pytest.param(
         _statement(
@@ -116,17 +116,17 @@ EQUIVALENT = [
         _statement(
             context={"language": "en-us", "registration": "3f2504e0-4f89-41d3-9a0c-0305e82c3301"}
         ),
-        id="§5.3 UUID and language tag case and property order ignored",
+        id="5.3 UUID and language tag case and property order ignored",
     ),
     pytest.param(
         _statement(object={**SUB, "timestamp": "2024-01-01T13:00:00+01:00"}),
         _statement(object=SUB),
-        id="§4.13 SubStatement timestamp zone serialization ignored",
+        id="4.13 SubStatement timestamp zone serialization ignored",
     ),
     pytest.param(
         _statement(context={"extensions": {"HTTP://EXAMPLE.com/e": {"b": 1, "a": [1, 2]}}}),
         _statement(context={"extensions": {"http://example.com/e": {"a": [1.0, 2], "b": 1.0}}}),
-        id="§4.17 extension key IRI case ignored, values compared as JSON",
+        id="4.17 extension key IRI case ignored, values compared as JSON",
     ),
 ]
 
@@ -134,62 +134,62 @@ DIFFERENT = [
     pytest.param(
         _statement(verb={"id": "http://example.com/verbs/other"}),
         _statement(),
-        id="§5.3 different verb id",
+        id="5.3 different verb id",
     ),
     pytest.param(
         _statement(actor={"mbox": "mailto:ANN@example.com"}),
         _statement(),
-        id="§4.3 mbox local part is case-sensitive",
+        id="4.3 mbox local part is case-sensitive",
     ),
     pytest.param(
         _statement(actor={**ANN, "name": "Ann"}),
         _statement(),
-        id="§5.3 agent name counts",
+        id="5.3 agent name counts",
     ),
     pytest.param(
         _statement(object={"id": "http://example.com/A"}),
         _statement(),
-        id="§4.17 IRI path case counts",
+        id="4.17 IRI path case counts",
     ),
     pytest.param(
         _statement(result={"success": True}),
         _statement(),
-        id="§17 result is compared",
+        id="17 result is compared",
     ),
     pytest.param(
         _statement(result={"extensions": {"http://example.com/e": True}}),
         _statement(result={"extensions": {"http://example.com/e": 1}}),
-        id="§2.2 true is not the number 1",
+        id="2.2 true is not the number 1",
     ),
     pytest.param(
         _statement(context={"platform": "web"}),
         _statement(context={"platform": "Web"}),
-        id="§17 context is compared, case-sensitively where the spec says nothing",
+        id="17 context is compared, case-sensitively where the spec says nothing",
     ),
     pytest.param(
         _statement(result={"duration": "PT1.24S"}),
         _statement(result={"duration": "PT1.23S"}),
-        id="§4.17 durations differing at 0.01 s differ",
+        id="4.17 durations differing at 0.01 s differ",
     ),
     pytest.param(
         _statement(actor={"objectType": "Group", "member": [ANN, ANN]}),
         _statement(actor={"objectType": "Group", "member": [ANN]}),
-        id="§4.4 members compare as a multiset, not a set",
+        id="4.4 members compare as a multiset, not a set",
     ),
     pytest.param(
         _statement(object={**SUB, "timestamp": "2024-01-01T12:00:01Z"}),
         _statement(object=SUB),
-        id="§4.10 SubStatement timestamp instant counts",
+        id="4.10 SubStatement timestamp instant counts",
     ),
     pytest.param(
         _statement(object={"objectType": "StatementRef", "id": SUB["timestamp"]}),
         _statement(object={"objectType": "Agent", **ANN}),
-        id="§4.6 object types differ",
+        id="4.6 object types differ",
     ),
     pytest.param(
         _statement(context={"contextActivities": {"parent": [{"id": "http://example.com/p"}]}}),
         _statement(context={"contextActivities": {"grouping": [{"id": "http://example.com/p"}]}}),
-        id="§4.12 contextActivities key counts",
+        id="4.12 contextActivities key counts",
     ),
 ]
 

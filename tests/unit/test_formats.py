@@ -151,13 +151,13 @@ def test_canonical_format_keeps_one_language_per_map_chosen_map_by_map() -> None
 @pytest.mark.parametrize(
     ("header", "expected"),
     [
-        pytest.param(None, {"en-US": "did"}, id="§7.3 no header: first language"),
-        pytest.param("fr", {"fr-FR": "a fait"}, id="§7.3 range is a prefix of the tag"),
-        pytest.param("FR-fr", {"fr-FR": "a fait"}, id="§7.3 tags match case-insensitively"),
-        pytest.param("en-US-x-y", {"en-US": "did"}, id="§7.3 lookup drops subtags of the range"),
-        pytest.param("es, *;q=0.1", {"en-US": "did"}, id="§7.3 wildcard takes any language"),
-        pytest.param("en-us;q=0, *", {"fr-FR": "a fait"}, id="§7.3 q=0 excludes a language"),
-        pytest.param("ja", {"en-US": "did"}, id="§7.3 no match: first language"),
+        pytest.param(None, {"en-US": "did"}, id="7.3 no header: first language"),
+        pytest.param("fr", {"fr-FR": "a fait"}, id="7.3 range is a prefix of the tag"),
+        pytest.param("FR-fr", {"fr-FR": "a fait"}, id="7.3 tags match case-insensitively"),
+        pytest.param("en-US-x-y", {"en-US": "did"}, id="7.3 lookup drops subtags of the range"),
+        pytest.param("es, *;q=0.1", {"en-US": "did"}, id="7.3 wildcard takes any language"),
+        pytest.param("en-us;q=0, *", {"fr-FR": "a fait"}, id="7.3 q=0 excludes a language"),
+        pytest.param("ja", {"en-US": "did"}, id="7.3 no match: first language"),
     ],
 )
 def test_canonical_verb_display_follows_accept_language(
@@ -194,17 +194,21 @@ def test_unknown_format_is_refused() -> None:
 @pytest.mark.parametrize(
     ("header", "expected"),
     [
-        pytest.param(None, [], id="absent"),
-        pytest.param("", [], id="empty"),
-        pytest.param("da, en-gb;q=0.8, en;q=0.7", [("da", 1.0), ("en-gb", 0.8), ("en", 0.7)]),
-        pytest.param("en;q=0.5, fr", [("fr", 1.0), ("en", 0.5)], id="sorted by q"),
-        pytest.param("a;q=0.5,b;q=0.5", [("a", 0.5), ("b", 0.5)], id="ties keep order"),
-        pytest.param(" * ; Q=0.1 ", [("*", 0.1)], id="whitespace and Q"),
-        pytest.param("en;q=0", [("en", 0.0)], id="q zero kept"),
-        pytest.param("en;q=2, fr;q=0.1234, de;x=1, it;q=1.000", [("it", 1.0)], id="bad q"),
-        pytest.param("en_US, ,toolongtag1, 12, fr", [("fr", 1.0)], id="bad ranges skipped"),
-        pytest.param("en;q=0.5;q=0.4, de", [("de", 1.0)], id="two params skipped"),
-        pytest.param(";;,", [], id="garbage"),
+        pytest.param(None, [], id="7.3 absent"),
+        pytest.param("", [], id="7.3 empty"),
+        pytest.param(
+            "da, en-gb;q=0.8, en;q=0.7",
+            [("da", 1.0), ("en-gb", 0.8), ("en", 0.7)],
+            id="7.3 RFC 7231 example",
+        ),
+        pytest.param("en;q=0.5, fr", [("fr", 1.0), ("en", 0.5)], id="7.3 sorted by q"),
+        pytest.param("a;q=0.5,b;q=0.5", [("a", 0.5), ("b", 0.5)], id="7.3 ties keep order"),
+        pytest.param(" * ; Q=0.1 ", [("*", 0.1)], id="7.3 whitespace and Q"),
+        pytest.param("en;q=0", [("en", 0.0)], id="7.3 q zero kept"),
+        pytest.param("en;q=2, fr;q=0.1234, de;x=1, it;q=1.000", [("it", 1.0)], id="7.3 bad q"),
+        pytest.param("en_US, ,toolongtag1, 12, fr", [("fr", 1.0)], id="7.3 bad ranges skipped"),
+        pytest.param("en;q=0.5;q=0.4, de", [("de", 1.0)], id="7.3 two params skipped"),
+        pytest.param(";;,", [], id="7.3 garbage"),
     ],
 )
 def test_parse_accept_language_never_raises(

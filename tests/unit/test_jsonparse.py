@@ -96,3 +96,27 @@ def test_malformed_body_is_refused(body: bytes, fragment: str) -> None:
     with pytest.raises(InvalidJSONError) as caught:
         parse_json(body)
     assert fragment in caught.value.message
+
+
+@pytest.mark.parametrize(
+    ("body", "needle"),
+    [
+        (b'{"n": 1e400}', "too large"),
+        (b'{"n": -1e400}', "too large"),
+        (b'{"n": 123456789012345678901234567890}', "64-bit"),
+        (b'{"n": -9223372036854775809}', "64-bit"),
+    ],
+    ids=["2.2 overflowing float", "2.2 overflowing negative float", "2.2 huge int", "2.2 int below"],
+)
+def test_numbers_the_ledger_cannot_store_exactly_are_refused(body: bytes, needle: str) -> None:
+    """Checklist §2.2: never lose a number silently (inf would come back as null)."""
+    with pytest.raises(InvalidJSONError, match=needle):
+        parse_json(body)
+
+
+def test_64_bit_integers_are_kept() -> None:
+    assert parse_json(b"[18446744073709551615, -9223372036854775808, 1.5e308]") == [
+        2**64 - 1,
+        -(2**63),
+        1.5e308,
+    ]

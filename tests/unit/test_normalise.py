@@ -31,7 +31,7 @@ CASES = [
     pytest.param(
         _statement(context={"contextActivities": {"parent": OTHER}}),
         _statement(context={"contextActivities": {"parent": [OTHER]}}),
-        id="§4.12 lone parent object becomes a one-item array",
+        id="4.12 lone parent object becomes a one-item array",
     ),
     pytest.param(
         _statement(
@@ -54,37 +54,37 @@ CASES = [
                 }
             }
         ),
-        id="§4.12 every key becomes an array, arrays stay as they are",
+        id="4.12 every key becomes an array, arrays stay as they are",
     ),
     pytest.param(
         _statement(object=_sub(context={"contextActivities": {"other": OTHER}})),
         _statement(object=_sub(context={"contextActivities": {"other": [OTHER]}})),
-        id="§4.12 lone object inside a SubStatement becomes an array",
+        id="4.12 lone object inside a SubStatement becomes an array",
     ),
     pytest.param(
         _statement(timestamp="2024-05-01T14:30:00.123+02:00"),
         _statement(timestamp="2024-05-01T12:30:00.123Z"),
-        id="§4.13 offset timestamp is returned in UTC",
+        id="4.13 offset timestamp is returned in UTC",
     ),
     pytest.param(
         _statement(timestamp="2024-01-01T01:00:00-05:30"),
         _statement(timestamp="2024-01-01T06:30:00.000Z"),
-        id="§16.5 negative offset crosses to UTC with milliseconds",
+        id="16.5 negative offset crosses to UTC with milliseconds",
     ),
     pytest.param(
         _statement(timestamp="2024-12-31T23:59:59.9999999Z"),
         _statement(timestamp="2024-12-31T23:59:59.999Z"),
-        id="§4.13 precision past milliseconds is truncated, never rounded",
+        id="4.13 precision past milliseconds is truncated, never rounded",
     ),
     pytest.param(
         _statement(timestamp="2024-03-01T10:00:00"),
         _statement(timestamp="2024-03-01T10:00:00.000Z"),
-        id="§17 zone-less timestamp is read as UTC",
+        id="17 zone-less timestamp is read as UTC",
     ),
     pytest.param(
         _statement(object=_sub(timestamp="2030-01-01T00:00:00+01:00")),
         _statement(object=_sub(timestamp="2029-12-31T23:00:00.000Z")),
-        id="§16.5 SubStatement timestamp is returned in UTC",
+        id="16.5 SubStatement timestamp is returned in UTC",
     ),
     pytest.param(
         _statement(
@@ -103,7 +103,7 @@ CASES = [
             context={"language": "EN-us", "contextActivities": {"parent": [OTHER]}},
             timestamp="2024-01-01T00:00:00.000Z",
         ),
-        id="§5.3 everything else keeps the serialization received",
+        id="5.3 everything else keeps the serialization received",
     ),
 ]
 

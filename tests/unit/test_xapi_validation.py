@@ -1,4 +1,12 @@
-"""Statement validation, checklist §3, §4, §6 and §16.3-16.5: one small mutation per case."""
+"""Statement validation, checklist §3, §4, §6 and §16.3-16.5: one small mutation per case.
+
+Checklist lines about statement validity that are proved elsewhere or are not validation:
+§3 repeated keys (test_jsonparse.py); §4.1 id assignment, §4.10 no filling, §4.12 arrays on
+output, §4.13/§4.14/§4.15 values the LRS sets (the filling and formatting modules); §4.3/§4.4
+matching rules, §4.7 one id one Activity, §4.17 IRI comparison (equivalence, queries);
+§16.4 duplicate ids in a batch (the batch recorder). Type-level cases for UUIDs, IRIs,
+timestamps, durations and language tags are in test_xapi_primitives.py.
+"""
 
 from __future__ import annotations
 
@@ -9,8 +17,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ledger.errors import InvalidStatementError
-from ledger.xapi import V1, V2, validate_statement
+from ledger.errors import InvalidInputError, InvalidStatementError
+from ledger.xapi import V1, V2, validate_agent, validate_statement
 
 BOTH = (V1, V2)
 ONLY_V1 = (V1,)
@@ -220,6 +228,13 @@ INVALID: list[tuple[str, tuple[str, ...], tuple[tuple[str, Any], ...], tuple[str
     ("3 IRI bad scheme", BOTH, (("/object/id", "ab=c://should.fail.com"),), ("/object/id",)),
     ("3 IRI with space", BOTH, (("/verb/id", "http://example.com/a b"),), ("/verb/id",)),
     ("3 not an object", BOTH, (("/actor", "mailto:a@example.com"),), ("/actor",)),
+    ("3 objectType on a Statement", BOTH, (("/objectType", "Statement"),), ("/objectType",)),
+    (
+        "3 non-IRI extension key escaped in pointer",
+        BOTH,
+        (("/result/extensions", {"a/b~c": 1}),),
+        ("/result/extensions/a~1b~0c",),
+    ),
     # §4.1 id
     ("4.1 id braces", BOTH, (("/id", "{" + UUID + "}"),), ("/id",)),
     ("4.1 id urn:uuid", BOTH, (("/id", "urn:uuid:" + UUID),), ("/id",)),
@@ -649,6 +664,12 @@ INVALID: list[tuple[str, tuple[str, ...], tuple[tuple[str, Any], ...], tuple[str
         BOTH,
         as_substatement(("/object/object", SUBSTATEMENT), ("/object/context/platform", DELETE)),
         ("/object/object/objectType",),
+    ),
+    (
+        "4.10 substatement objectType case",
+        BOTH,
+        as_substatement(("/object/objectType", "subStatement")),
+        ("/object/objectType",),
     ),
     ("4.10 substatement unknown key", BOTH, as_substatement(("/object/foo", 1)), ("/object/foo",)),
     (
@@ -1594,7 +1615,7 @@ def test_non_object_statement_is_refused_at_the_root() -> None:
         pytest.param(
             as_substatement(("/object/id", UUID)),
             "/object/id",
-            "not allowed in a SubStatement (§4.10)",
+            "not allowed in a SubStatement",
             id="4.10 id",
         ),
     ],
@@ -1654,6 +1675,54 @@ def test_unknown_rule_set_is_a_programming_error() -> None:
         validate_statement(base_statement(), "1.0.0")
 
 
+@pytest.mark.parametrize(
+    ("value", "allow_group"),
+    [
+        pytest.param({"mbox": "mailto:a@example.com"}, False, id="2.6 agent"),
+        pytest.param(
+            {"objectType": "Agent", "openid": "http://id.example.com/a"},
+            False,
+            id="2.6 typed agent",
+        ),
+        pytest.param(
+            {"objectType": "Group", "mbox": "mailto:g@example.com"}, True, id="7.1 identified group"
+        ),
+    ],
+)
+def test_agent_parameter_is_accepted(value: object, allow_group: bool) -> None:
+    """§2.6, §7.1: an `agent` parameter holding a valid Agent (or identified Group) passes."""
+    validate_agent(value, allow_group=allow_group)
+
+
+@pytest.mark.parametrize(
+    ("value", "allow_group", "pointer"),
+    [
+        pytest.param({"name": "nobody"}, False, "", id="2.6 agent without IFI"),
+        pytest.param({"mbox": "a@example.com"}, False, "/mbox", id="2.6 bad mbox"),
+        pytest.param("mailto:a@example.com", False, "", id="2.6 not an object"),
+        pytest.param(
+            {"objectType": "Group", "mbox": "mailto:g@example.com"},
+            False,
+            "/objectType",
+            id="13 group where only agents go",
+        ),
+        pytest.param(
+            {"objectType": "Group", "member": [{"mbox": "mailto:a@example.com"}]},
+            True,
+            "",
+            id="7.1 anonymous group",
+        ),
+    ],
+)
+def test_agent_parameter_is_refused(value: object, allow_group: bool, pointer: str) -> None:
+    """§2.6, §7.1, §13: an invalid Agent parameter → InvalidInputError pointing at the fault."""
+    with pytest.raises(InvalidInputError) as caught:
+        validate_agent(value, allow_group=allow_group)
+    assert not isinstance(caught.value, InvalidStatementError)
+    assert caught.value.details[0].pointer == pointer
+    assert caught.value.message.startswith("Agent is invalid: ")
+
+
 # --- robustness: any JSON value → success or InvalidStatementError, never anything else ---
 
 XAPI_KEYS = sorted(
@@ -1703,7 +1772,15 @@ scalars = (
     | st.floats(allow_nan=True, allow_infinity=True)
     | st.text(max_size=20)
     | st.sampled_from(
-        [*OBJECT_TYPES, UUID, ACTIVITY_ID, "mailto:a@example.com", VOIDED, "PT1S", "2024-01-01Z"]
+        [
+            *OBJECT_TYPES,
+            UUID,
+            ACTIVITY_ID,
+            "mailto:a@example.com",
+            VOIDED,
+            "PT1S",
+            "2024-01-01T00:00Z",
+        ]
     )
 )
 json_values = st.recursive(
