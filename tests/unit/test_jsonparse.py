@@ -106,7 +106,12 @@ def test_malformed_body_is_refused(body: bytes, fragment: str) -> None:
         (b'{"n": 123456789012345678901234567890}', "64-bit"),
         (b'{"n": -9223372036854775809}', "64-bit"),
     ],
-    ids=["2.2 overflowing float", "2.2 overflowing negative float", "2.2 huge int", "2.2 int below"],
+    ids=[
+        "2.2 overflowing float",
+        "2.2 overflowing negative float",
+        "2.2 huge int",
+        "2.2 int below",
+    ],
 )
 def test_numbers_the_ledger_cannot_store_exactly_are_refused(body: bytes, needle: str) -> None:
     """Checklist §2.2: never lose a number silently (inf would come back as null)."""
