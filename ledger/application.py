@@ -258,14 +258,15 @@ class Ledger(Application[UUID]):
             except InvalidStatementError as ex:
                 problems.extend(ex.details)
                 continue
-            if "attachments" in statement or "attachments" in statement["object"]:
-                problems.append(
-                    Problem(
-                        f"{prefix}/attachments",
-                        "statements with attachments are not accepted yet; send the statement "
-                        "without its attachments (attachment support is on the roadmap)",
+            for where, holder in (("", statement), ("/object", statement["object"])):
+                if "attachments" in holder:
+                    problems.append(
+                        Problem(
+                            f"{prefix}{where}/attachments",
+                            "statements with attachments are not accepted yet; send the "
+                            "statement without its attachments (attachment support is coming)",
+                        )
                     )
-                )
             statement_id = statement.get("id")
             if statement_id is not None:
                 first = seen.setdefault(statement_id.lower(), index)
