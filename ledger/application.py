@@ -33,7 +33,7 @@ from ledger.errors import (
     UnknownTenantError,
 )
 from ledger.ids import credential_aggregate_id, statement_aggregate_id, tenant_aggregate_id
-from ledger.recorders import LedgerPostgresRecorder, LedgerSQLiteRecorder
+from ledger.recorders import LedgerPostgresRecorder, LedgerSQLiteRecorder, StatementWrite
 from ledger.settings import Settings, SettingsError
 from ledger.statements import (
     RECORDED_TOPIC,
@@ -47,7 +47,6 @@ from ledger.tenants import DEFAULT_TENANT, Tenant, check_tenant_name
 from ledger.xapi import V1, validate_statement
 from ledger.xapi.equivalence import equivalent
 from ledger.xapi.normalise import normalise_statement
-from ledger.xapi.primitives import format_timestamp
 
 #: A hash to verify against when a key is unknown, so unknown keys cost as long as wrong secrets.
 _DUMMY_HASH = hash_secret("not-a-secret", salt=b"\x00" * 16)
@@ -234,18 +233,19 @@ class Ledger(Application[UUID]):
         }
         tenant = principal.tenant
         pending = {statement_aggregate_id(tenant, s["id"]): s for s in prepared}
+        untimed = {aggregate_id for aggregate_id, s in pending.items() if "timestamp" not in s}
         for _ in range(_MAX_ATTEMPTS):
             if not pending:
                 return Recording(ids, 0, None)
-            events = self._statement_events(principal, list(pending.items()), pointers)
+            write = self._statement_write(principal, list(pending.items()), pointers, untimed)
             try:
-                positions = self.bulk.insert_events_bulk(events)
+                written = self.bulk.write_statements(write)
             except IntegrityError as ex:
                 if not self.bulk.is_duplicate_event(ex):
                     raise
                 self._drop_equivalent_duplicates(tenant, pending)
                 continue
-            return Recording(ids, len(pending), positions[-1] if positions else None)
+            return Recording(ids, len(pending), written.positions[-1])
         raise StoreBusyError("could not store the statements: the store kept changing; retry")
 
     def _check_statements(self, statements: Sequence[Any], version: str, *, batch: bool) -> None:
@@ -286,44 +286,37 @@ class Ledger(Application[UUID]):
     def _complete(
         self, principal: Principal, statements: Sequence[dict[str, Any]], version: str
     ) -> list[dict[str, Any]]:
-        """Fill in id, stored, authority, version and timestamp (xAPI 1.0.3 Data §2.4)."""
-        stored = format_timestamp(self.clock())
+        """Fill in id, authority and version (xAPI 1.0.3 Data §2.4); `stored` comes later.
+
+        `stored` (and `timestamp`, when absent) are set by the recorder under the event
+        table's write lock, so that `stored` follows commit order.
+        """
         default_version = "1.0.0" if version == V1 else "2.0.0"
         completed = []
         for statement in statements:
             s = dict(normalise_statement(statement))
             s.setdefault("id", str(uuid4()))
-            s["stored"] = stored
+            s.pop("stored", None)
             s["authority"] = principal.authority
             s.setdefault("version", default_version)
-            s.setdefault("timestamp", stored)
             completed.append(s)
         return completed
 
-    def _statement_events(
+    def _statement_write(
         self,
         principal: Principal,
         pending: list[tuple[UUID, dict[str, Any]]],
         pointers: dict[str, str],
-    ) -> list[StoredEvent]:
-        """Build the stored events: one `Recorded` each, one `Voided` per newly voided target."""
+        untimed: set[UUID],
+    ) -> StatementWrite:
+        """Prepare the write: one `Recorded` each, one `Voided` per newly voided target."""
         tenant = principal.tenant
-        now = self.clock()
-        encode = self._encode
-        events = [
-            StoredEvent(
-                originator_id=aggregate_id,
-                originator_version=1,
-                topic=RECORDED_TOPIC,
-                state=encode(recorded_state(tenant, statement, principal.key, now)),
-            )
-            for aggregate_id, statement in pending
-        ]
         voids = {
             statement_aggregate_id(tenant, target_ref): statement["id"]
             for _, statement in pending
             if (target_ref := voiding_target(statement)) is not None
         }
+        new_voids: list[tuple[UUID, str]] = []
         if voids:
             in_batch = dict(pending)
             stored = self._load_statements(list(voids))
@@ -339,15 +332,43 @@ class Ledger(Application[UUID]):
                     )
                 if existing is not None and existing.voided_by is not None:
                     continue  # voided already: the new voiding statement is stored, no new event
+                new_voids.append((target_id, voiding_id))
+        encode = self._encode
+        key = principal.key
+        clock = self.clock
+
+        def build(stored_at: str) -> list[StoredEvent]:
+            now = clock()
+            events = []
+            for aggregate_id, statement in pending:
+                if aggregate_id in untimed:
+                    statement["timestamp"] = stored_at  # xAPI 1.0.3 Data §2.4.7
+                statement["stored"] = stored_at
                 events.append(
                     StoredEvent(
-                        originator_id=target_id,
-                        originator_version=2,
-                        topic=VOIDED_TOPIC,
-                        state=encode(voided_state(tenant, voiding_id, now)),
+                        originator_id=aggregate_id,
+                        originator_version=1,
+                        topic=RECORDED_TOPIC,
+                        state=encode(recorded_state(tenant, statement, key, now)),
                     )
                 )
-        return events
+            events.extend(
+                StoredEvent(
+                    originator_id=target_id,
+                    originator_version=2,
+                    topic=VOIDED_TOPIC,
+                    state=encode(voided_state(tenant, voiding_id, now)),
+                )
+                for target_id, voiding_id in new_voids
+            )
+            return events
+
+        return StatementWrite(
+            tenant=tenant,
+            statements=[statement for _, statement in pending],
+            event_count=len(pending) + len(new_voids),
+            build=build,
+        )
 
     def _encode(self, state: dict[str, Any]) -> bytes:
         data = self.mapper.transcoder.encode(state)

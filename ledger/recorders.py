@@ -1,12 +1,14 @@
-"""Event recorders with a bulk write path for statements, on SQLite and PostgreSQL.
+"""Event recorders with the ledger's statement write path, on SQLite and PostgreSQL.
 
 Both subclass the eventsourcing library's application recorders, so everything the library
 does (aggregates, notification log, projections) still works. They add:
 
-- `insert_events_bulk`: one transaction that appends many pre-serialised events and returns
-  their notification ids (log positions). On PostgreSQL it keeps the library's table lock
-  (so notification ids are issued in commit order) but writes by binary COPY instead of
-  INSERT … unnest, which measured about twice as fast (see docs/benchmarks.md).
+- `write_statements`: one transaction that takes the event table's write lock, *then* reads
+  the clock for `stored`, builds the events, appends them with notification ids drawn under
+  the lock, lets an inline read model index them (`_index_statements`, a hook for
+  subclasses), and commits. Because `stored` is taken under the lock, `stored` never
+  decreases along the log: ordering by (`stored`, position) is commit order, and a reader
+  can tell which `stored` times are complete.
 - `select_events_of`: the events of many aggregates in one query.
 - `is_duplicate_event`: whether an IntegrityError is the events primary key (an aggregate
   version that exists already) rather than any other constraint.
@@ -15,7 +17,9 @@ does (aggregates, notification log, projections) still works. They add:
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
@@ -29,36 +33,90 @@ from eventsourcing.persistence import (
 from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore
 from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteDatastore
 from eventsourcing.utils import retry
-from psycopg.sql import SQL, Identifier
+from psycopg.sql import SQL, Composed, Identifier
 
-#: Writes of more events than this use COPY on PostgreSQL; fewer call the insert function.
+from ledger.xapi.primitives import format_timestamp as format_stored
+
+#: Writes of more events than this use COPY on PostgreSQL; fewer a pipelined INSERT.
 COPY_THRESHOLD = 50
 
 
+@dataclass
+class StatementWrite:
+    """One all-or-nothing append of statements, prepared outside the lock.
+
+    `statements` are complete but for `stored` (and `timestamp`, when the sender left it out,
+    which defaults to `stored`). `build(stored)` fills those in and returns the events to
+    append: first one `Recorded` per statement, in order, then any `Voided` events.
+    """
+
+    tenant: str
+    statements: list[dict[str, Any]]
+    event_count: int
+    build: Callable[[str], list[StoredEvent]]
+
+
+@dataclass(frozen=True)
+class Written:
+    """What `write_statements` appended: each event's notification id, and `stored`."""
+
+    positions: list[int]
+    stored: str
+
+
 class LedgerSQLiteRecorder(SQLiteApplicationRecorder):
-    """The SQLite recorder with the ledger's bulk statement path."""
+    """The SQLite recorder with the ledger's statement write path."""
 
     def __init__(self, datastore: SQLiteDatastore, events_table_name: str = "stored_events"):
         super().__init__(datastore, events_table_name)
-        self._bulk_insert = (
+        self._insert_with_rowid = (
             f"INSERT INTO {self.events_table_name} "
-            "(originator_id, originator_version, topic, state) VALUES (?, ?, ?, ?)"
+            "(rowid, originator_id, originator_version, topic, state) VALUES (?, ?, ?, ?, ?)"
         )
+        self._max_rowid = f"SELECT max(rowid) FROM {self.events_table_name}"
 
-    def insert_events_bulk(self, stored_events: Sequence[StoredEvent]) -> list[int]:
-        """Append `stored_events` in one transaction; return their notification ids."""
-        if not stored_events:
-            return []
-        rows = [
-            (e.originator_id.hex, e.originator_version, e.topic, e.state)  # type: ignore[union-attr]
-            for e in stored_events
-        ]
-        with self.datastore.transaction(commit=True) as c:
-            c.executemany(self._bulk_insert, rows)
-            c.execute("SELECT last_insert_rowid()")
-            last = int(c.fetchone()[0])
-        # Rowids are max(rowid) + 1 within the write lock and rows are never deleted.
-        return list(range(last - len(rows) + 1, last + 1))
+    def write_statements(self, write: StatementWrite) -> Written:
+        """Append a statement write in one `BEGIN IMMEDIATE` transaction."""
+        with self.datastore.get_connection(commit=True) as conn:
+            raw: sqlite3.Connection = conn._sqlite_conn
+            try:
+                cursor = raw.cursor()
+                cursor.execute("BEGIN IMMEDIATE")
+                cursor.execute(self._max_rowid)
+                first = int(cursor.fetchone()[0] or 0) + 1
+                now = format_stored(datetime.now(UTC))
+                floor = self._stored_floor(cursor, write.tenant)
+                stored = max(now, floor) if floor else now
+                events = write.build(stored)
+                positions = list(range(first, first + len(events)))
+                cursor.executemany(
+                    self._insert_with_rowid,
+                    [
+                        (p, e.originator_id.hex, e.originator_version, e.topic, e.state)  # type: ignore[union-attr]
+                        for p, e in zip(positions, events, strict=True)
+                    ],
+                )
+                self._index_statements(cursor, write, positions, stored)
+                raw.commit()
+            except sqlite3.IntegrityError as ex:
+                raw.rollback()
+                raise IntegrityError(ex) from ex
+            except sqlite3.OperationalError as ex:
+                raw.rollback()
+                raise OperationalError(ex) from ex
+            except BaseException:
+                raw.rollback()
+                raise
+        return Written(positions, stored)
+
+    def _stored_floor(self, cursor: sqlite3.Cursor, tenant: str) -> str | None:
+        """Return the latest `stored` already indexed (so `stored` never goes back)."""
+        return None
+
+    def _index_statements(
+        self, cursor: sqlite3.Cursor, write: StatementWrite, positions: list[int], stored: str
+    ) -> None:
+        """Write inline read-model rows for the statements, in the same transaction."""
 
     def select_events_of(self, originator_ids: Sequence[UUID]) -> list[StoredEvent]:
         """Return the events of the given aggregates, by aggregate then version."""
@@ -94,96 +152,106 @@ class LedgerSQLiteRecorder(SQLiteApplicationRecorder):
 
 
 class LedgerPostgresRecorder(PostgresApplicationRecorder):
-    """The PostgreSQL recorder with the ledger's bulk statement path (binary COPY)."""
+    """The PostgreSQL recorder with the ledger's statement write path."""
 
     def __init__(self, datastore: PostgresDatastore, *, events_table_name: str = "stored_events"):
         super().__init__(datastore, events_table_name=events_table_name)
         table = Identifier(self.datastore.schema, self.events_table_name)
-        self._copy_events = SQL(
-            "COPY {} (originator_id, originator_version, topic, state) FROM STDIN (FORMAT BINARY)"
-        ).format(table)
-        self._last_position = SQL(
-            "SELECT currval(pg_get_serial_sequence(%s, 'notification_id')) AS last"
-        )
         self._qualified_name = f"{self.datastore.schema}.{self.events_table_name}"
+        self._clock_and_positions = SQL(
+            "SELECT clock_timestamp() AS now, ARRAY(SELECT nextval(pg_get_serial_sequence("
+            "%s, 'notification_id')) FROM generate_series(1, %s)) AS positions"
+        )
+        columns = "notification_id, originator_id, originator_version, topic, state"
+        self._insert_rows = SQL(
+            "INSERT INTO {} (" + columns + ") "
+            "SELECT * FROM unnest(%b::bigint[], %b::uuid[], %b::bigint[], %b::text[], %b::bytea[])"
+        ).format(table)
+        self._copy_rows = SQL("COPY {} (" + columns + ") FROM STDIN (FORMAT BINARY)").format(table)
         self._select_many = SQL(
             "SELECT originator_id, originator_version, topic, state FROM {} "
             "WHERE originator_id = ANY(%s) ORDER BY originator_id, originator_version"
         ).format(table)
         self._primary_key_name = f"{self.events_table_name}_pkey"
-        self._insert_function = Identifier(
-            self.datastore.schema, f"ledger_insert_{self.events_table_name}"
-        )
-        self.sql_create_statements.append(
-            SQL(
-                "CREATE OR REPLACE FUNCTION {function}("
-                "ids uuid[], versions bigint[], topics text[], states bytea[], timeout text) "
-                "RETURNS SETOF bigint LANGUAGE plpgsql AS $BODY$ "
-                "BEGIN "
-                "PERFORM set_config('lock_timeout', timeout, true); "
-                "LOCK TABLE {table} IN EXCLUSIVE MODE; "
-                "NOTIFY {channel}; "
-                "RETURN QUERY INSERT INTO {table} "
-                "(originator_id, originator_version, topic, state) "
-                "SELECT * FROM unnest(ids, versions, topics, states) "
-                "RETURNING notification_id; "
-                "END; $BODY$"
-            ).format(
-                function=self._insert_function,
-                table=table,
-                channel=Identifier(self.channel_name),
-            )
-        )
-        self._call_insert_function = SQL(
-            "SELECT * FROM {}(%b, %b, %b, %b, %s) AS notification_id"
-        ).format(self._insert_function)
-        self._lock_timeout = f"{self.datastore.lock_timeout}s"
-
-    def insert_events_bulk(self, stored_events: Sequence[StoredEvent]) -> list[int]:
-        """Append `stored_events` in one transaction; return their notification ids.
-
-        Takes the library's EXCLUSIVE table lock first, so notification ids are consecutive
-        within the transaction and issued in commit order; a duplicate (originator id,
-        version) raises IntegrityError and rolls everything back. Small writes go through
-        the library's pipelined INSERT (fewest round trips), large ones through binary COPY.
-        """
-        if not stored_events:
-            return []
-        if len(stored_events) <= COPY_THRESHOLD:
-            return self._insert_by_function(stored_events)
-        return self._copy_events_in(stored_events)
 
     @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
-    def _insert_by_function(self, stored_events: Sequence[StoredEvent]) -> list[int]:
-        """One round trip, one implicit transaction: lock, NOTIFY, INSERT in a SQL function.
+    def write_statements(self, write: StatementWrite) -> Written:
+        """Append a statement write in one transaction, two round trips for small writes.
 
-        The columns travel as four arrays in binary, cheaper to send than an array of
-        composite values (which psycopg writes as text).
+        First round trip: BEGIN, the library's lock statements, NOTIFY, then the clock and
+        the notification ids, read under the lock. Second: the rows (pipelined INSERT for
+        small writes, binary COPY for large ones), the index rows, COMMIT.
         """
-        params = (
-            [e.originator_id for e in stored_events],
-            [e.originator_version for e in stored_events],
-            [e.topic for e in stored_events],
-            [e.state for e in stored_events],
-            self._lock_timeout,
-        )
-        with self.datastore.get_connection() as conn, conn.cursor() as curs:
-            curs.execute(self._call_insert_function, params, prepare=True)
-            return sorted(row["notification_id"] for row in curs.fetchall())
+        with self.datastore.get_connection() as conn:
+            try:
+                return self._write(conn, write)
+            except BaseException:
+                if conn.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
+                    conn.rollback()
+                raise
 
-    @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
-    def _copy_events_in(self, stored_events: Sequence[StoredEvent]) -> list[int]:
-        with self.datastore.get_connection() as conn, conn.transaction(), conn.cursor() as curs:
-            self._lock_table(curs)
-            self._notify_channel(curs)
-            with curs.copy(self._copy_events) as copy:
-                copy.set_types(["uuid", "int8", "text", "bytea"])
-                for e in stored_events:
-                    copy.write_row((e.originator_id, e.originator_version, e.topic, e.state))
-            curs.execute(self._last_position, (self._qualified_name,), prepare=True)
-            row: Any = curs.fetchone()
-            last = int(row["last"])
-        return list(range(last - len(stored_events) + 1, last + 1))
+    def _write(self, conn: psycopg.Connection[Any], write: StatementWrite) -> Written:
+        with conn.cursor() as curs, conn.cursor() as clock:
+            with conn.pipeline() as pipeline:
+                curs.execute(_BEGIN)
+                self._lock_table(curs)
+                self._notify_channel(curs)
+                clock.execute(
+                    self._clock_and_positions,
+                    (self._qualified_name, write.event_count),
+                    prepare=True,
+                )
+                floor_query = self._stored_floor_query(write.tenant)
+                if floor_query is not None:
+                    curs.execute(floor_query[0], floor_query[1], prepare=True)
+                pipeline.sync()
+                row: Any = clock.fetchone()
+                floor_row: Any = curs.fetchone() if floor_query is not None else None
+            now = format_stored(row["now"])
+            floor = floor_row and floor_row["floor"]
+            stored = max(now, floor) if floor else now
+            events = write.build(stored)
+            positions: list[int] = list(row["positions"])
+            if len(events) != len(positions):
+                raise ValueError("a statement write built a different number of events")
+            if len(events) <= COPY_THRESHOLD:
+                with conn.pipeline():
+                    curs.execute(
+                        self._insert_rows,
+                        (
+                            positions,
+                            [e.originator_id for e in events],
+                            [e.originator_version for e in events],
+                            [e.topic for e in events],
+                            [e.state for e in events],
+                        ),
+                        prepare=True,
+                    )
+                    self._index_statements(curs, write, positions, stored)
+                    curs.execute(_COMMIT)
+            else:
+                with curs.copy(self._copy_rows) as copy:
+                    copy.set_types(["int8", "uuid", "int8", "text", "bytea"])
+                    for position, e in zip(positions, events, strict=True):
+                        copy.write_row(
+                            (position, e.originator_id, e.originator_version, e.topic, e.state)
+                        )
+                self._index_statements(curs, write, positions, stored)
+                curs.execute(_COMMIT)
+        return Written(positions, stored)
+
+    def _stored_floor_query(self, tenant: str) -> tuple[Composed, tuple[Any, ...]] | None:
+        """A query for the latest `stored` already indexed, aliased `floor` (or None)."""
+        return None
+
+    def _index_statements(
+        self,
+        curs: psycopg.Cursor[Any],
+        write: StatementWrite,
+        positions: list[int],
+        stored: str,
+    ) -> None:
+        """Write inline read-model rows for the statements, in the same transaction."""
 
     @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
     def select_events_of(self, originator_ids: Sequence[UUID]) -> list[StoredEvent]:
@@ -207,3 +275,6 @@ class LedgerPostgresRecorder(PostgresApplicationRecorder):
             isinstance(cause, psycopg.errors.UniqueViolation)
             and cause.diag.constraint_name == self._primary_key_name
         )
+
+
+_BEGIN, _COMMIT = SQL("BEGIN"), SQL("COMMIT")

@@ -162,18 +162,28 @@ def test_tenants_and_credentials_need_valid_unique_names(ledger):
         ledger.issue_credential("default", ["all"], "x", "test", key=ADMIN_KEY, secret="s" * 12)
 
 
-def test_the_clock_sets_stored(store):
-    moment = datetime(2030, 5, 6, 7, 8, 9, 123456, tzinfo=UTC)
-    ledger = Ledger(make_settings(store), create_tables=True, clock=lambda: moment)
-    try:
-        ledger.bootstrap()
-        admin = ledger.authenticate(ADMIN_KEY, ADMIN_SECRET)
-        body = with_id(timestamp=None)
-        ledger.record_statements(admin, [body], V1, batch=False)
-        stored = ledger.get_statement("default", body["id"], voided=False)
-        assert stored["stored"] == stored["timestamp"] == "2030-05-06T07:08:09.123Z"
-    finally:
-        ledger.close()
+def test_stored_is_taken_when_the_write_happens_and_fills_a_missing_timestamp(ledger, admin):
+    """1.0.3 Data §2.4.7-2.4.8: stored is between receipt and write; timestamp defaults to it."""
+    before = datetime.now(UTC)
+    body = with_id(timestamp=None)
+    ledger.record_statements(admin, [body], V1, batch=False)
+    after = datetime.now(UTC)
+    stored = ledger.get_statement("default", body["id"], voided=False)
+    assert stored["stored"] == stored["timestamp"]
+    moment = datetime.fromisoformat(stored["stored"].replace("Z", "+00:00"))
+    assert before.replace(microsecond=before.microsecond // 1000 * 1000) <= moment <= after
+
+
+def test_stored_never_decreases_along_the_log(ledger, admin):
+    """Stored is read under the write lock, so log order is stored order."""
+    for _ in range(5):
+        ledger.record_statements(admin, [with_id() for _ in range(3)], V1, batch=True)
+    stored = [
+        ledger.mapper.to_domain_event(n).statement["stored"]
+        for n in ledger.recorder.select_notifications(start=None, limit=1000)
+        if n.topic.endswith("Statement.Recorded")
+    ]
+    assert stored == sorted(stored)
 
 
 def test_the_tables_survive_a_new_ledger_on_the_same_store(ledger, admin, settings):
