@@ -15,6 +15,7 @@ from api.xapi.about import AboutResource
 from api.xapi.statements import StatementsResource
 from ledger.application import Ledger
 from ledger.settings import Settings
+from projections.store import open_ledger
 
 
 class _StderrHandler(logging.StreamHandler):
@@ -53,7 +54,7 @@ def create_app(
     """
     clock = clock or (lambda: datetime.now(UTC))
     if ledger is None:
-        ledger = Ledger(settings)
+        ledger = open_ledger(settings)
         ledger.check_tables()
     configure_logging()
     app = falcon.App(

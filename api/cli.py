@@ -11,13 +11,14 @@ from typing import Any
 from gunicorn.app.base import BaseApplication
 
 from api.app import create_app
-from ledger.application import BootstrapResult, Ledger
+from ledger.application import BootstrapResult
 from ledger.settings import Settings, SettingsError
+from projections.store import open_ledger
 
 
 def migrate(settings: Settings) -> BootstrapResult | None:
     """Create or upgrade every table once, then make the first tenant and admin credential."""
-    ledger = Ledger(settings, create_tables=True)
+    ledger = open_ledger(settings, create_tables=True)
     try:
         return ledger.bootstrap()
     finally:

@@ -88,10 +88,23 @@ class Ledger(Application[UUID]):
         *,
         create_tables: bool = False,
         clock: Callable[[], datetime] | None = None,
+        recorder_topic: str | None = None,
     ) -> None:
+        """Open the ledger on the store the settings name.
+
+        Args:
+            settings: the validated settings.
+            create_tables: run DDL (only `db migrate` and tests do).
+            clock: the time source of event timestamps.
+            recorder_topic: a recorder class to use instead of the plain ledger recorder
+                (a subclass that also writes inline read models; see `projections`).
+        """
         if not settings.is_postgres:
             settings.sqlite_path.parent.mkdir(parents=True, exist_ok=True)
-        super().__init__(env=settings.eventsourcing_env(create_table=create_tables))
+        env = settings.eventsourcing_env(create_table=create_tables)
+        if recorder_topic is not None:
+            env["APPLICATION_RECORDER_TOPIC"] = recorder_topic
+        super().__init__(env=env)
         self.settings = settings
         self.clock = clock or (lambda: datetime.now(UTC))
         self.verified = VerifiedCache(settings.auth_cache_seconds)

@@ -77,6 +77,7 @@ class LedgerSQLiteRecorder(SQLiteApplicationRecorder):
 
     def write_statements(self, write: StatementWrite) -> Written:
         """Append a statement write in one `BEGIN IMMEDIATE` transaction."""
+        prepared = self._prepare_index(write)
         with self.datastore.get_connection(commit=True) as conn:
             raw: sqlite3.Connection = conn._sqlite_conn
             try:
@@ -84,9 +85,7 @@ class LedgerSQLiteRecorder(SQLiteApplicationRecorder):
                 cursor.execute("BEGIN IMMEDIATE")
                 cursor.execute(self._max_rowid)
                 first = int(cursor.fetchone()[0] or 0) + 1
-                now = format_stored(datetime.now(UTC))
-                floor = self._stored_floor(cursor, write.tenant)
-                stored = max(now, floor) if floor else now
+                stored = _stored_at(datetime.now(UTC), self._stored_floor_ms(cursor))
                 events = write.build(stored)
                 positions = list(range(first, first + len(events)))
                 cursor.executemany(
@@ -96,7 +95,7 @@ class LedgerSQLiteRecorder(SQLiteApplicationRecorder):
                         for p, e in zip(positions, events, strict=True)
                     ],
                 )
-                self._index_statements(cursor, write, positions, stored)
+                self._index_statements(cursor, write, prepared, positions, stored)
                 raw.commit()
             except sqlite3.IntegrityError as ex:
                 raw.rollback()
@@ -109,12 +108,21 @@ class LedgerSQLiteRecorder(SQLiteApplicationRecorder):
                 raise
         return Written(positions, stored)
 
-    def _stored_floor(self, cursor: sqlite3.Cursor, tenant: str) -> str | None:
-        """Return the latest `stored` already indexed (so `stored` never goes back)."""
+    def _prepare_index(self, write: StatementWrite) -> Any:
+        """Work out inline read-model rows before the lock is taken (a hook; none here)."""
+        return None
+
+    def _stored_floor_ms(self, cursor: sqlite3.Cursor) -> int | None:
+        """Return the latest `stored` already written, in ms, so `stored` never goes back."""
         return None
 
     def _index_statements(
-        self, cursor: sqlite3.Cursor, write: StatementWrite, positions: list[int], stored: str
+        self,
+        cursor: sqlite3.Cursor,
+        write: StatementWrite,
+        prepared: Any,
+        positions: list[int],
+        stored: str,
     ) -> None:
         """Write inline read-model rows for the statements, in the same transaction."""
 
@@ -182,15 +190,18 @@ class LedgerPostgresRecorder(PostgresApplicationRecorder):
         the notification ids, read under the lock. Second: the rows (pipelined INSERT for
         small writes, binary COPY for large ones), the index rows, COMMIT.
         """
+        prepared = self._prepare_index(write)
         with self.datastore.get_connection() as conn:
             try:
-                return self._write(conn, write)
+                return self._write(conn, write, prepared)
             except BaseException:
                 if conn.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
                     conn.rollback()
                 raise
 
-    def _write(self, conn: psycopg.Connection[Any], write: StatementWrite) -> Written:
+    def _write(
+        self, conn: psycopg.Connection[Any], write: StatementWrite, prepared: Any
+    ) -> Written:
         with conn.cursor() as curs, conn.cursor() as clock:
             with conn.pipeline() as pipeline:
                 curs.execute(_BEGIN)
@@ -201,15 +212,13 @@ class LedgerPostgresRecorder(PostgresApplicationRecorder):
                     (self._qualified_name, write.event_count),
                     prepare=True,
                 )
-                floor_query = self._stored_floor_query(write.tenant)
+                floor_query = self._stored_floor_query()
                 if floor_query is not None:
-                    curs.execute(floor_query[0], floor_query[1], prepare=True)
+                    curs.execute(floor_query, prepare=True)
                 pipeline.sync()
                 row: Any = clock.fetchone()
                 floor_row: Any = curs.fetchone() if floor_query is not None else None
-            now = format_stored(row["now"])
-            floor = floor_row and floor_row["floor"]
-            stored = max(now, floor) if floor else now
+            stored = _stored_at(row["now"], floor_row["floor"] if floor_row else None)
             events = write.build(stored)
             positions: list[int] = list(row["positions"])
             if len(events) != len(positions):
@@ -227,7 +236,7 @@ class LedgerPostgresRecorder(PostgresApplicationRecorder):
                         ),
                         prepare=True,
                     )
-                    self._index_statements(curs, write, positions, stored)
+                    self._index_statements(curs, write, prepared, positions, stored)
                     curs.execute(_COMMIT)
             else:
                 with curs.copy(self._copy_rows) as copy:
@@ -236,18 +245,23 @@ class LedgerPostgresRecorder(PostgresApplicationRecorder):
                         copy.write_row(
                             (position, e.originator_id, e.originator_version, e.topic, e.state)
                         )
-                self._index_statements(curs, write, positions, stored)
+                self._index_statements(curs, write, prepared, positions, stored)
                 curs.execute(_COMMIT)
         return Written(positions, stored)
 
-    def _stored_floor_query(self, tenant: str) -> tuple[Composed, tuple[Any, ...]] | None:
-        """A query for the latest `stored` already indexed, aliased `floor` (or None)."""
+    def _prepare_index(self, write: StatementWrite) -> Any:
+        """Work out inline read-model rows before the lock is taken (a hook; none here)."""
+        return None
+
+    def _stored_floor_query(self) -> Composed | SQL | None:
+        """A query for the latest `stored` already written, in ms, as `floor` (or None)."""
         return None
 
     def _index_statements(
         self,
         curs: psycopg.Cursor[Any],
         write: StatementWrite,
+        prepared: Any,
         positions: list[int],
         stored: str,
     ) -> None:
@@ -278,3 +292,10 @@ class LedgerPostgresRecorder(PostgresApplicationRecorder):
 
 
 _BEGIN, _COMMIT = SQL("BEGIN"), SQL("COMMIT")
+
+
+def _stored_at(now: datetime, floor_ms: int | None) -> str:
+    """Return `stored` for a write: the clock, but never before the latest `stored` written."""
+    if floor_ms is not None and now.timestamp() * 1000 < floor_ms:
+        now = datetime.fromtimestamp(floor_ms / 1000, UTC)
+    return format_stored(now)

@@ -16,6 +16,7 @@ from falcon import testing
 from api.app import create_app
 from ledger.application import Ledger
 from ledger.settings import Settings
+from projections.store import open_ledger
 
 ADMIN_KEY = "test-admin"
 ADMIN_SECRET = "test-admin-secret"
@@ -90,7 +91,7 @@ def settings(store: str) -> Settings:
 @pytest.fixture
 def ledger(settings: Settings) -> Iterator[Ledger]:
     """A migrated, bootstrapped ledger on the store under test."""
-    app = Ledger(settings, create_tables=True)
+    app = open_ledger(settings, create_tables=True)
     app.bootstrap()
     yield app
     app.close()

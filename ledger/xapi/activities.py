@@ -9,30 +9,19 @@ from ledger.xapi.primitives import (
     MISSING,
     add_problem,
     allowed_keys,
+    array_check,
     check_extensions,
+    check_iri,
     check_irl,
     check_keys,
     check_language_map,
+    check_object,
+    check_string,
+    constant_check,
     expected,
-    is_iri,
+    predicate_check,
+    shape,
 )
-
-_ACTIVITY: Final = allowed_keys("objectType", "id", "definition")
-_DEFINITION: Final = allowed_keys(
-    "name",
-    "description",
-    "type",
-    "moreInfo",
-    "extensions",
-    "interactionType",
-    "correctResponsesPattern",
-    "choices",
-    "scale",
-    "source",
-    "target",
-    "steps",
-)
-_COMPONENT: Final = allowed_keys("id", "description")
 
 #: §4.8: the interaction types, case-exact.
 INTERACTION_TYPES: Final = frozenset(
@@ -58,58 +47,45 @@ _COMPONENT_LISTS: Final = ("choices", "scale", "source", "target", "steps")
 _INTERACTION_KEYS: Final = frozenset(("correctResponsesPattern", *_COMPONENT_LISTS))
 
 
-def check_activity(value: object, pointer: str, problems: list[Problem]) -> None:
-    """Check an Activity: `id` IRI required, objectType absent or "Activity" (§4.7)."""
-    if not isinstance(value, dict):
-        add_problem(problems, pointer, expected(value, "an Activity object"))
-        return
-    check_keys(value, _ACTIVITY, pointer, problems)
-    object_type = value.get("objectType", MISSING)
-    if object_type is not MISSING and object_type != "Activity":
-        add_problem(problems, pointer + "/objectType", expected(object_type, "'Activity'"))
-    activity_id = value.get("id", MISSING)
-    if activity_id is MISSING:
-        add_problem(problems, pointer + "/id", "required property is missing")
-    elif not is_iri(activity_id):
-        add_problem(problems, pointer + "/id", expected(activity_id, "an absolute IRI"))
-    definition = value.get("definition", MISSING)
-    if definition is not MISSING:
-        check_definition(definition, pointer + "/definition", problems)
+def _is_interaction_type(value: object) -> bool:
+    return type(value) is str and value in INTERACTION_TYPES
+
+
+_DEFINITION: Final = shape(
+    "an Activity definition object",
+    {
+        "name": check_language_map,
+        "description": check_language_map,
+        "type": check_iri,
+        "moreInfo": check_irl,
+        "extensions": check_extensions,
+        "interactionType": predicate_check(_is_interaction_type, _INTERACTION_TYPE_NAMES),
+    },
+    more_keys=("correctResponsesPattern", *_COMPONENT_LISTS),
+)
+_COMPONENT: Final = allowed_keys("id", "description")
+# [] is valid (no answer is correct); response strings are never parsed (§4.8).
+_check_pattern: Final = array_check(check_string, "an array of strings")
 
 
 def check_definition(value: object, pointer: str, problems: list[Problem]) -> None:
     """Check an Activity definition, interaction properties included (§4.7, §4.8)."""
-    if not isinstance(value, dict):
-        add_problem(problems, pointer, expected(value, "an Activity definition object"))
-        return
-    check_keys(value, _DEFINITION, pointer, problems)
-    name = value.get("name", MISSING)
-    if name is not MISSING:
-        check_language_map(name, pointer + "/name", problems)
-    description = value.get("description", MISSING)
-    if description is not MISSING:
-        check_language_map(description, pointer + "/description", problems)
-    kind = value.get("type", MISSING)
-    if kind is not MISSING and not is_iri(kind):
-        add_problem(problems, pointer + "/type", expected(kind, "an absolute IRI"))
-    more_info = value.get("moreInfo", MISSING)
-    if more_info is not MISSING:
-        check_irl(more_info, pointer + "/moreInfo", problems)
-    extensions = value.get("extensions", MISSING)
-    if extensions is not MISSING:
-        check_extensions(extensions, pointer + "/extensions", problems)
-    interaction_type = value.get("interactionType", MISSING)
-    if interaction_type is not MISSING and (
-        type(interaction_type) is not str or interaction_type not in INTERACTION_TYPES
+    if check_object(value, _DEFINITION, pointer, problems) and not _INTERACTION_KEYS.isdisjoint(
+        value
     ):
-        add_problem(
-            problems,
-            pointer + "/interactionType",
-            expected(interaction_type, _INTERACTION_TYPE_NAMES),
-        )
-    if _INTERACTION_KEYS.isdisjoint(value):
-        return
-    _check_interaction(value, interaction_type is MISSING, pointer, problems)
+        _check_interaction(value, "interactionType" not in value, pointer, problems)
+
+
+_ACTIVITY: Final = shape(
+    "an Activity object",
+    {"objectType": constant_check("Activity"), "id": check_iri, "definition": check_definition},
+    required=("id",),
+)
+
+
+def check_activity(value: object, pointer: str, problems: list[Problem]) -> None:
+    """Check an Activity: `id` IRI required, objectType absent or "Activity" (§4.7)."""
+    check_object(value, _ACTIVITY, pointer, problems)
 
 
 def _check_interaction(
@@ -122,13 +98,7 @@ def _check_interaction(
         where = pointer + "/correctResponsesPattern"
         if untyped:
             add_problem(problems, where, "requires 'interactionType' on the definition")
-        if not isinstance(pattern, list):
-            add_problem(problems, where, expected(pattern, "an array of strings"))
-        else:
-            # [] is valid (no answer is correct); response strings are never parsed (§4.8).
-            for index, response in enumerate(pattern):
-                if type(response) is not str:
-                    add_problem(problems, f"{where}/{index}", expected(response, "a string"))
+        _check_pattern(pattern, where, problems)
     for list_name in _COMPONENT_LISTS:
         components = definition.get(list_name, MISSING)
         if components is MISSING:

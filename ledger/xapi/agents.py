@@ -12,17 +12,46 @@ from ledger.xapi.primitives import (
     add_problem,
     allowed_keys,
     check_keys,
+    check_object,
+    check_properties,
     check_string,
     expected,
     is_iri,
+    pattern_check,
+    predicate_check,
+    property_checks,
+    shape,
 )
 
 _IFI_NAMES: Final = ("mbox", "mbox_sha1sum", "openid", "account")
+_IFIS: Final = frozenset(_IFI_NAMES)
 _AGENT: Final = allowed_keys("objectType", "name", *_IFI_NAMES)
 _GROUP: Final = allowed_keys("objectType", "name", *_IFI_NAMES, "member")
-_ACCOUNT: Final = allowed_keys("homePage", "name")
 
 _ONE_IFI: Final = "must carry exactly one of mbox, mbox_sha1sum, openid, account"
+
+# §4.3: {homePage: IRL, name: string}, both required, nothing else.
+_ACCOUNT: Final = shape(
+    "an object with homePage and name",
+    {"homePage": predicate_check(is_iri, "an absolute IRL"), "name": check_string},
+    required=("homePage", "name"),
+)
+
+
+def _check_account(account: object, pointer: str, problems: list[Problem]) -> None:
+    check_object(account, _ACCOUNT, pointer, problems)
+
+
+# §4.2, §4.3: an optional name, then each inverse functional identifier (IFI) present.
+_NAME_AND_IFIS: Final = property_checks(
+    {
+        "name": check_string,
+        "mbox": pattern_check(MAILTO_RE, "a mailto IRI (mailto:name@example.com)"),
+        "mbox_sha1sum": pattern_check(SHA1_RE, "a hex SHA-1 (40 hex digits)"),
+        "openid": predicate_check(is_iri, "an absolute URI"),
+        "account": _check_account,
+    }
+)
 
 
 def _object_type(obj: dict[Any, Any], pointer: str, problems: list[Problem]) -> Any:
@@ -33,62 +62,11 @@ def _object_type(obj: dict[Any, Any], pointer: str, problems: list[Problem]) -> 
     return object_type
 
 
-def _check_ifis(obj: dict[Any, Any], pointer: str, problems: list[Problem]) -> int:
-    """Check each IFI present (§4.3) and return how many there are."""
-    count = 0
-    mbox = obj.get("mbox", MISSING)
-    if mbox is not MISSING:
-        count += 1
-        if type(mbox) is not str or MAILTO_RE.fullmatch(mbox) is None:
-            add_problem(
-                problems,
-                pointer + "/mbox",
-                expected(mbox, "a mailto IRI (mailto:name@example.com)"),
-            )
-    sha1 = obj.get("mbox_sha1sum", MISSING)
-    if sha1 is not MISSING:
-        count += 1
-        if type(sha1) is not str or SHA1_RE.fullmatch(sha1) is None:
-            add_problem(
-                problems, pointer + "/mbox_sha1sum", expected(sha1, "a hex SHA-1 (40 hex digits)")
-            )
-    openid = obj.get("openid", MISSING)
-    if openid is not MISSING:
-        count += 1
-        if not is_iri(openid):
-            add_problem(problems, pointer + "/openid", expected(openid, "an absolute URI"))
-    account = obj.get("account", MISSING)
-    if account is not MISSING:
-        count += 1
-        _check_account(account, pointer + "/account", problems)
-    return count
-
-
-def _check_account(account: object, pointer: str, problems: list[Problem]) -> None:
-    # §4.3: {homePage: IRL, name: string}, both required, nothing else.
-    if not isinstance(account, dict):
-        add_problem(problems, pointer, expected(account, "an object with homePage and name"))
-        return
-    check_keys(account, _ACCOUNT, pointer, problems)
-    home_page = account.get("homePage", MISSING)
-    if home_page is MISSING:
-        add_problem(problems, pointer + "/homePage", "required property is missing")
-    elif not is_iri(home_page):
-        add_problem(problems, pointer + "/homePage", expected(home_page, "an absolute IRL"))
-    name = account.get("name", MISSING)
-    if name is MISSING:
-        add_problem(problems, pointer + "/name", "required property is missing")
-    elif type(name) is not str:
-        add_problem(problems, pointer + "/name", expected(name, "a string"))
-
-
 def _check_agent_body(agent: dict[Any, Any], pointer: str, problems: list[Problem]) -> None:
     # §4.2: keys limited; name a string; exactly one IFI.
     check_keys(agent, _AGENT, pointer, problems)
-    name = agent.get("name", MISSING)
-    if name is not MISSING:
-        check_string(name, pointer + "/name", problems)
-    count = _check_ifis(agent, pointer, problems)
+    check_properties(agent, _NAME_AND_IFIS, pointer, problems)
+    count = len(_IFIS.intersection(agent))
     if count != 1:
         add_problem(problems, pointer, f"an Agent {_ONE_IFI}; found {count}")
 
@@ -102,10 +80,8 @@ def _check_group_body(
         The number of IFIs and the number of members (-1 when `member` is absent or not an array).
     """
     check_keys(group, _GROUP, pointer, problems)
-    name = group.get("name", MISSING)
-    if name is not MISSING:
-        check_string(name, pointer + "/name", problems)
-    count = _check_ifis(group, pointer, problems)
+    check_properties(group, _NAME_AND_IFIS, pointer, problems)
+    count = len(_IFIS.intersection(group))
     if count > 1:
         add_problem(problems, pointer, f"an identified Group {_ONE_IFI}; found {count}")
     members = group.get("member", MISSING)
@@ -170,40 +146,40 @@ def check_group(value: object, pointer: str, problems: list[Problem]) -> None:
     _check_group_body(value, pointer, problems)
 
 
-def check_actor(value: object, pointer: str, problems: list[Problem]) -> None:
-    """Check an Agent or a Group (actor, instructor; §4.2, §4.12)."""
+def check_actor(value: object, pointer: str, problems: list[Problem]) -> tuple[int, int] | None:
+    """Check an Agent or a Group (actor, instructor; §4.2, §4.12).
+
+    Returns:
+        For a Group, the number of its IFIs and of its members (see `_check_group_body`);
+        None otherwise.
+    """
     if not isinstance(value, dict):
         add_problem(problems, pointer, expected(value, "an Agent or Group object"))
-        return
+        return None
     object_type = value.get("objectType", MISSING)
     if object_type is MISSING or object_type == "Agent":
         _check_agent_body(value, pointer, problems)
     elif object_type == "Group":
-        _check_group_body(value, pointer, problems)
+        return _check_group_body(value, pointer, problems)
     else:
         add_problem(problems, pointer + "/objectType", expected(object_type, "'Agent' or 'Group'"))
+    return None
 
 
 def check_authority(value: object, pointer: str, problems: list[Problem]) -> None:
     """Check an authority: an Agent, or an anonymous Group of exactly two Agents (§4.14)."""
-    if not isinstance(value, dict):
-        add_problem(problems, pointer, expected(value, "an Agent or Group object"))
+    group = check_actor(value, pointer, problems)
+    if group is None:
         return
-    object_type = value.get("objectType", MISSING)
-    if object_type is MISSING or object_type == "Agent":
-        _check_agent_body(value, pointer, problems)
-    elif object_type == "Group":
-        ifis, members = _check_group_body(value, pointer, problems)
-        if ifis:
-            add_problem(
-                problems, pointer, "an authority Group must be anonymous (no inverse identifier)"
-            )
-        elif members >= 0 and members != 2:
-            add_problem(
-                problems, pointer + "/member", "an authority Group must have exactly two Agents"
-            )
-    else:
-        add_problem(problems, pointer + "/objectType", expected(object_type, "'Agent' or 'Group'"))
+    ifis, members = group
+    if ifis:
+        add_problem(
+            problems, pointer, "an authority Group must be anonymous (no inverse identifier)"
+        )
+    elif members >= 0 and members != 2:
+        add_problem(
+            problems, pointer + "/member", "an authority Group must have exactly two Agents"
+        )
 
 
 def validate_agent(value: object, *, allow_group: bool = False, pointer: str = "") -> None:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Callable, Collection, Mapping
 from datetime import UTC, datetime, timedelta
-from typing import Any, Final, NamedTuple
+from typing import Any, Final, NamedTuple, TypeGuard
 
 from ledger.errors import Problem
 
@@ -123,11 +124,18 @@ class AllowedKeys(NamedTuple):
 
     keys: frozenset[str]
     names: str
+    #: Problem text for particular keys outside `keys`, in place of "unknown property (…)".
+    refusals: Mapping[str, str]
 
 
-def allowed_keys(*names: str) -> AllowedKeys:
-    """Return the AllowedKeys of an object whose properties are `names`, in display order."""
-    return AllowedKeys(frozenset(names), ", ".join(names))
+def allowed_keys(*names: str, refusals: Mapping[str, str] | None = None) -> AllowedKeys:
+    """Return the AllowedKeys of an object whose properties are `names`, in display order.
+
+    Args:
+        *names: The properties, in the order the problem text lists them.
+        refusals: Problem text for some keys outside `names` that deserve a word of their own.
+    """
+    return AllowedKeys(frozenset(names), ", ".join(names), refusals or {})
 
 
 def check_keys(
@@ -136,12 +144,11 @@ def check_keys(
     """Report every key of `obj` outside `allowed` (§3: case-exact, no unknown properties)."""
     if allowed.keys.issuperset(obj):
         return
+    unknown = f"unknown property (allowed: {allowed.names})"
     for key in obj:
         if key not in allowed.keys:
             add_problem(
-                problems,
-                f"{pointer}/{escape_key(key)}",
-                f"unknown property (allowed: {allowed.names})",
+                problems, f"{pointer}/{escape_key(key)}", allowed.refusals.get(key, unknown)
             )
 
 
@@ -394,3 +401,129 @@ def is_number(value: object) -> bool:
     if type(value) is float:
         return math.isfinite(value)
     return type(value) is int
+
+
+# --- property tables: one Check per property, run in table order ---
+
+#: A check of one value: records in `problems` what is wrong with `value`, found at `pointer`.
+#: (Its return value, if any, is ignored by `check_properties`.)
+Check = Callable[[Any, str, list[Problem]], object]
+
+
+class PropertyCheck(NamedTuple):
+    """One row of a property table: the property, its pointer step, its Check, whether required."""
+
+    name: str
+    step: str
+    check: Check
+    required: bool
+
+
+class Shape(NamedTuple):
+    """An xAPI object: what it is called in problems, its keys and its property table."""
+
+    what: str
+    allowed: AllowedKeys
+    properties: tuple[PropertyCheck, ...]
+
+
+def property_checks(
+    checks: Mapping[str, Check], required: Collection[str] = ()
+) -> tuple[PropertyCheck, ...]:
+    """Return the property table running `checks` in order; `required` ones must be present."""
+    return tuple(
+        PropertyCheck(name, "/" + name, check, name in required) for name, check in checks.items()
+    )
+
+
+def shape(
+    what: str,
+    checks: Mapping[str, Check],
+    required: Collection[str] = (),
+    more_keys: tuple[str, ...] = (),
+) -> Shape:
+    """Return the Shape of an object whose keys are those of `checks`, then `more_keys`.
+
+    Args:
+        what: The object's description in "must be …" problems, e.g. "a Result object".
+        checks: The Check of each property, in the order problems are reported and keys listed.
+        required: The properties that must be present.
+        more_keys: Further allowed keys, checked elsewhere.
+    """
+    return Shape(what, allowed_keys(*checks, *more_keys), property_checks(checks, required))
+
+
+def check_properties(
+    obj: dict[Any, Any],
+    properties: tuple[PropertyCheck, ...],
+    pointer: str,
+    problems: list[Problem],
+) -> None:
+    """Run the Check of each property of `obj` present in `properties`, in table order."""
+    for name, step, check, required in properties:
+        value = obj.get(name, MISSING)
+        if value is not MISSING:
+            check(value, pointer + step, problems)
+        elif required:
+            add_problem(problems, pointer + step, "required property is missing")
+
+
+def check_object(
+    value: object, spec: Shape, pointer: str, problems: list[Problem]
+) -> TypeGuard[dict[Any, Any]]:
+    """Check that `value` is an object of shape `spec`: its keys, then its properties.
+
+    Returns:
+        Whether `value` is a JSON object, i.e. whether its properties could be checked.
+    """
+    if not isinstance(value, dict):
+        add_problem(problems, pointer, expected(value, spec.what))
+        return False
+    check_keys(value, spec.allowed, pointer, problems)
+    check_properties(value, spec.properties, pointer, problems)
+    return True
+
+
+def array_check(item_check: Check, what: str) -> Check:
+    """Return a Check that a value is an array (else "must be `what`") and of each item in it."""
+
+    def check(value: object, pointer: str, problems: list[Problem]) -> None:
+        if not isinstance(value, list):
+            add_problem(problems, pointer, expected(value, what))
+            return
+        for index, item in enumerate(value):
+            item_check(item, f"{pointer}/{index}", problems)
+
+    return check
+
+
+def pattern_check(pattern: re.Pattern[str], what: str) -> Check:
+    """Return a Check that a value is a string `pattern` matches in full (else "must be `what`")."""
+    fullmatch = pattern.fullmatch
+
+    def check(value: object, pointer: str, problems: list[Problem]) -> None:
+        if type(value) is not str or fullmatch(value) is None:
+            add_problem(problems, pointer, expected(value, what))
+
+    return check
+
+
+def predicate_check(predicate: Callable[[Any], bool], what: str) -> Check:
+    """Return a Check that `predicate` holds for a value (else "must be `what`")."""
+
+    def check(value: object, pointer: str, problems: list[Problem]) -> None:
+        if not predicate(value):
+            add_problem(problems, pointer, expected(value, what))
+
+    return check
+
+
+def constant_check(constant: str) -> Check:
+    """Return a Check that a value equals `constant`, e.g. an objectType (else "must be '…'")."""
+    what = f"'{constant}'"
+
+    def check(value: object, pointer: str, problems: list[Problem]) -> None:
+        if value != constant:
+            add_problem(problems, pointer, expected(value, what))
+
+    return check

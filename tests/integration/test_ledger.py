@@ -20,6 +20,7 @@ from ledger.errors import (
 from ledger.ids import statement_aggregate_id
 from ledger.statements import Statement
 from ledger.xapi import V1, V2
+from projections.store import open_ledger
 from tests.conftest import ADMIN_KEY, ADMIN_SECRET, event_count, make_settings
 from tests.factories import statement, voiding, with_id
 
@@ -115,7 +116,7 @@ def test_invalid_statements_raise_with_pointers(ledger, admin):
 
 def test_bootstrap_creates_the_default_tenant_and_a_random_credential_once(store):
     settings = make_settings(store, bootstrap_key=None, bootstrap_secret=None)
-    ledger = Ledger(settings, create_tables=True)
+    ledger = open_ledger(settings, create_tables=True)
     try:
         first = ledger.bootstrap()
         assert first is not None and first.secret and first.tenant == "default"
@@ -189,7 +190,7 @@ def test_stored_never_decreases_along_the_log(ledger, admin):
 def test_the_tables_survive_a_new_ledger_on_the_same_store(ledger, admin, settings):
     body = with_id()
     ledger.record_statements(admin, [body], V1, batch=False)
-    again = Ledger(settings)
+    again = open_ledger(settings)
     try:
         again.check_tables()
         assert again.get_statement("default", body["id"], voided=False)["id"] == body["id"]

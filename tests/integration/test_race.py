@@ -18,7 +18,7 @@ pytestmark = pytest.mark.postgres
 
 @pytest.fixture
 def pg_ledger(pg_schema: str):
-    ledger = Ledger(
+    ledger = open_ledger(
         make_settings(f"{postgres_url()}?schema={pg_schema}", db_pool_size=8), create_tables=True
     )
     ledger.bootstrap()

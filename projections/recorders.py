@@ -1,0 +1,155 @@
+"""Event recorders that keep the statement_index inline, in the events' own transaction."""
+
+from __future__ import annotations
+
+import sqlite3
+from typing import Any
+
+import psycopg
+from psycopg.sql import SQL
+
+from ledger.recorders import LedgerPostgresRecorder, LedgerSQLiteRecorder, StatementWrite
+from projections.statement_index import (
+    MAIN_COLUMNS,
+    SIDE_COLUMNS,
+    IndexEntry,
+    IndexRows,
+    ddl,
+    index_entry,
+    stored_ms,
+)
+
+#: Marks statements voided: of `ids` (new statements and targets of new voiding statements),
+#: those a voiding statement targets and that are not voiding themselves (1.0.3 Data §2.3.2:
+#: arrival order does not matter).
+_MARK_VOIDED = (
+    "UPDATE {s}statement_index AS t SET voided = 1 WHERE t.tenant = {p} AND t.statement_id {ids} "
+    "AND t.is_voiding = 0 AND t.voided = 0 AND EXISTS (SELECT 1 FROM {s}statement_index v "
+    "WHERE v.tenant = t.tenant AND v.ref_target = t.statement_id AND v.is_voiding = 1)"
+)
+_FLOOR = "SELECT max(stored_ms) AS floor FROM {s}statement_index"
+
+
+def schema_prefix(schema: str) -> str:
+    """Return the quoted schema prefix for table names on PostgreSQL."""
+    return '"' + schema.replace('"', '""') + '".'
+
+
+def entries_of(write: StatementWrite) -> list[IndexEntry]:
+    """Index entries of a write's statements (worked out before the lock is taken)."""
+    return [index_entry(statement) for statement in write.statements]
+
+
+def rows_of(
+    tenant: str, entries: list[IndexEntry], positions: list[int], stored: str
+) -> tuple[IndexRows, list[str]]:
+    """The index rows of a write, and the statement ids whose voided flag may change."""
+    rows = IndexRows()
+    millis = stored_ms(stored)
+    for position, entry in zip(positions, entries, strict=False):
+        rows.add(tenant, position, millis, entry)
+    affected = rows.statement_ids + [e.ref_target for e in entries if e.is_voiding and e.ref_target]
+    return rows, affected
+
+
+class IndexedSQLiteRecorder(LedgerSQLiteRecorder):
+    """SQLite recorder that writes statement_index rows with the statement events."""
+
+    def construct_create_table_statements(self) -> list[str]:
+        """The library's tables and the index's."""
+        return [*super().construct_create_table_statements(), *ddl("INTEGER")]
+
+    def _prepare_index(self, write: StatementWrite) -> Any:
+        return entries_of(write)
+
+    def _stored_floor_ms(self, cursor: sqlite3.Cursor) -> int | None:
+        cursor.execute(_FLOOR.format(s=""))
+        value = cursor.fetchone()[0]
+        return int(value) if value is not None else None
+
+    def _index_statements(
+        self,
+        cursor: sqlite3.Cursor,
+        write: StatementWrite,
+        prepared: Any,
+        positions: list[int],
+        stored: str,
+    ) -> None:
+        rows, affected = rows_of(write.tenant, prepared, positions, stored)
+        insert_rows(cursor, rows)
+        for start in range(0, len(affected), 500):
+            chunk = affected[start : start + 500]
+            cursor.execute(
+                _MARK_VOIDED.format(s="", p="?", ids="IN (" + ",".join("?" * len(chunk)) + ")"),
+                [write.tenant, *chunk],
+            )
+
+
+def insert_rows(cursor: sqlite3.Cursor, rows: IndexRows) -> None:
+    """Insert index rows on SQLite."""
+    cursor.executemany(
+        f"INSERT INTO statement_index ({MAIN_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?)", rows.main
+    )
+    cursor.executemany(
+        "INSERT INTO statement_index_agents (" + SIDE_COLUMNS.format(key="ifi") + ") "
+        "VALUES (?,?,?,?,?)",
+        rows.agents,
+    )
+    cursor.executemany(
+        "INSERT INTO statement_index_activities (" + SIDE_COLUMNS.format(key="activity") + ") "
+        "VALUES (?,?,?,?,?)",
+        rows.activities,
+    )
+
+
+class IndexedPostgresRecorder(LedgerPostgresRecorder):
+    """PostgreSQL recorder that writes statement_index rows with the statement events."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        prefix = schema_prefix(self.datastore.schema)
+        self.sql_create_statements.extend(
+            SQL(statement).format() for statement in ddl(schema=prefix)
+        )
+        self._insert_main = SQL(
+            f"INSERT INTO {prefix}statement_index ({MAIN_COLUMNS}) SELECT * FROM unnest("
+            "%b::bigint[], %b::text[], %b::text[], %b::bigint[], %b::text[], %b::text[], "
+            "%b::text[], %b::text[], %b::smallint[])"
+        )
+        self._insert_agents = SQL(
+            f"INSERT INTO {prefix}statement_index_agents (" + SIDE_COLUMNS.format(key="ifi") + ") "
+            "SELECT * FROM unnest(%b::bigint[], %b::text[], %b::text[], %b::smallint[], "
+            "%b::bigint[])"
+        )
+        self._insert_activities = SQL(
+            f"INSERT INTO {prefix}statement_index_activities ("
+            + SIDE_COLUMNS.format(key="activity")
+            + ") SELECT * FROM unnest(%b::bigint[], %b::text[], %b::text[], %b::smallint[], "
+            "%b::bigint[])"
+        )
+        self._mark_voided = SQL(_MARK_VOIDED.format(s=prefix, p="%s", ids="= ANY(%s)"))
+        self._floor = SQL(_FLOOR.format(s=prefix))
+
+    def _prepare_index(self, write: StatementWrite) -> Any:
+        return entries_of(write)
+
+    def _stored_floor_query(self) -> SQL:
+        return self._floor
+
+    def _index_statements(
+        self,
+        curs: psycopg.Cursor[Any],
+        write: StatementWrite,
+        prepared: Any,
+        positions: list[int],
+        stored: str,
+    ) -> None:
+        rows, affected = rows_of(write.tenant, prepared, positions, stored)
+        for statement, table in (
+            (self._insert_main, rows.main),
+            (self._insert_agents, rows.agents),
+            (self._insert_activities, rows.activities),
+        ):
+            if table:
+                curs.execute(statement, [list(column) for column in zip(*table, strict=True)])
+        curs.execute(self._mark_voided, (write.tenant, affected), prepare=True)

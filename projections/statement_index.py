@@ -1,0 +1,238 @@
+"""The statement_index read model: what GET /xapi/statements filters on, kept inline.
+
+One row per statement in `statement_index` (verb, object activity, registration, the
+StatementRef target, voided), plus side tables for agents (`statement_index_agents`) and
+activities (`statement_index_activities`) so `agent`, `related_agents`, `activity` and
+`related_activities` are index lookups rather than JSON scans. Every row carries the tenant,
+the statement's `stored` time in milliseconds and its log position, the keyset the queries page
+on. The rows are written by the event recorder in the same transaction as the events (see
+`IndexedSQLiteRecorder`, `IndexedPostgresRecorder`), so a statement acknowledged to a client
+is in its next query; `rebuild` derives the same rows from the log.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from ledger.statements import VOIDED_VERB
+from ledger.xapi.equivalence import normalise_iri
+from ledger.xapi.primitives import parse_timestamp
+
+NAME = "statement_index"
+#: Bump when the rows change: `db migrate` then rebuilds the index from the log.
+VERSION = 1
+
+_CONTEXT_LISTS = ("parent", "grouping", "category", "other")
+
+
+def normalise_mbox(mbox: str) -> str:
+    """Lower-case the scheme and the domain of a mailto IRI (1.0.3 Data §2.4.2.3)."""
+    at = mbox.rfind("@")
+    colon = mbox.find(":")
+    if at == -1:
+        return mbox
+    return mbox[: colon + 1].lower() + mbox[colon + 1 : at + 1] + mbox[at + 1 :].lower()
+
+
+def ifi_key(agent: Mapping[str, Any]) -> str | None:
+    """Return the comparison key of an Agent's or Group's IFI, or None for an anonymous Group."""
+    if "mbox" in agent:
+        return "mbox:" + normalise_mbox(agent["mbox"])
+    if "mbox_sha1sum" in agent:
+        return "sha1:" + agent["mbox_sha1sum"].lower()
+    if "openid" in agent:
+        return "openid:" + agent["openid"]
+    if "account" in agent:
+        account = agent["account"]
+        return "account:" + normalise_iri(account["homePage"]) + "\x1f" + account["name"]
+    return None
+
+
+def agent_keys(agent: Mapping[str, Any]) -> Iterator[str]:
+    """Yield the IFI keys an Agent or Group matches: its own and its members' (Comm §2.1.3)."""
+    key = ifi_key(agent)
+    if key is not None:
+        yield key
+    for member in agent.get("member", ()):
+        member_key = ifi_key(member)
+        if member_key is not None:
+            yield member_key
+
+
+@dataclass
+class IndexEntry:
+    """The filterable facts of one statement."""
+
+    statement_id: str
+    verb: str
+    activity: str | None
+    registration: str | None
+    ref_target: str | None
+    is_voiding: bool
+    #: IFI key → True when the agent is the actor or object (or a member of them).
+    agents: dict[str, bool] = field(default_factory=dict)
+    #: activity id → True when it is the object.
+    activities: dict[str, bool] = field(default_factory=dict)
+
+
+def _add(found: dict[str, bool], keys: Iterable[str], direct: bool) -> None:
+    for key in keys:
+        found[key] = found.get(key, False) or direct
+
+
+def _context_parts(
+    context: Mapping[str, Any], agents: dict[str, bool], activities: dict[str, bool]
+) -> None:
+    """Add the related agents and activities of a context (Comm §2.1.3, 2.0 LRS §4.1.6.1)."""
+    for key in ("instructor", "team"):
+        if key in context:
+            _add(agents, agent_keys(context[key]), False)
+    for item in context.get("contextAgents", ()):
+        _add(agents, agent_keys(item["agent"]), False)
+    for item in context.get("contextGroups", ()):
+        _add(agents, agent_keys(item["group"]), False)
+    context_activities = context.get("contextActivities", {})
+    for name in _CONTEXT_LISTS:
+        value = context_activities.get(name)
+        if value is None:
+            continue
+        for activity in value if isinstance(value, list) else (value,):
+            _add(activities, (normalise_iri(activity["id"]),), False)
+
+
+def index_entry(statement: Mapping[str, Any]) -> IndexEntry:
+    """Return the index entry of a stored statement."""
+    obj = statement["object"]
+    kind = obj.get("objectType", "Activity")
+    agents: dict[str, bool] = {}
+    activities: dict[str, bool] = {}
+    _add(agents, agent_keys(statement["actor"]), True)
+    activity = None
+    ref_target = None
+    if kind == "Activity":
+        activity = normalise_iri(obj["id"])
+        activities[activity] = True
+    elif kind in ("Agent", "Group"):
+        _add(agents, agent_keys(obj), True)
+    elif kind == "StatementRef":
+        ref_target = obj["id"].lower()
+    elif kind == "SubStatement":
+        # "the same places inside a SubStatement" count as related (Comm §2.1.3).
+        _add(agents, agent_keys(obj["actor"]), False)
+        inner = obj["object"]
+        inner_kind = inner.get("objectType", "Activity")
+        if inner_kind == "Activity":
+            _add(activities, (normalise_iri(inner["id"]),), False)
+        elif inner_kind in ("Agent", "Group"):
+            _add(agents, agent_keys(inner), False)
+        _context_parts(obj.get("context", {}), agents, activities)
+    if "authority" in statement:
+        _add(agents, agent_keys(statement["authority"]), False)
+    context = statement.get("context", {})
+    _context_parts(context, agents, activities)
+    registration = context.get("registration")
+    verb = normalise_iri(statement["verb"]["id"])
+    return IndexEntry(
+        statement_id=statement["id"].lower(),
+        verb=verb,
+        activity=activity,
+        registration=registration.lower() if registration else None,
+        ref_target=ref_target,
+        is_voiding=ref_target is not None and statement["verb"]["id"] == VOIDED_VERB,
+        agents=agents,
+        activities=activities,
+    )
+
+
+def stored_ms(stored: str) -> int:
+    """Return a `stored` timestamp as milliseconds since the epoch."""
+    return int(parse_timestamp(stored).timestamp() * 1000 + 0.5)
+
+
+@dataclass
+class IndexRows:
+    """The rows of a batch of statements, ready for executemany/COPY."""
+
+    main: list[tuple[Any, ...]] = field(default_factory=list)
+    agents: list[tuple[Any, ...]] = field(default_factory=list)
+    activities: list[tuple[Any, ...]] = field(default_factory=list)
+    statement_ids: list[str] = field(default_factory=list)
+
+    def add(self, tenant: str, position: int, millis: int, entry: IndexEntry) -> None:
+        """Add one statement's rows."""
+        self.main.append(
+            (
+                position,
+                tenant,
+                entry.statement_id,
+                millis,
+                entry.verb,
+                entry.activity,
+                entry.registration,
+                entry.ref_target,
+                int(entry.is_voiding),
+            )
+        )
+        self.statement_ids.append(entry.statement_id)
+        self.agents.extend(
+            (position, tenant, key, int(direct), millis) for key, direct in entry.agents.items()
+        )
+        self.activities.extend(
+            (position, tenant, key, int(direct), millis) for key, direct in entry.activities.items()
+        )
+
+
+MAIN_COLUMNS = (
+    "position, tenant, statement_id, stored_ms, verb, activity, registration, ref_target, "
+    "is_voiding"
+)
+SIDE_COLUMNS = "position, tenant, {key}, direct, stored_ms"
+
+
+def ddl(bigint: str = "BIGINT", schema: str = "") -> list[str]:
+    """Return the CREATE statements of the index tables (the same on both stores).
+
+    Args:
+        bigint: the 64-bit integer type name.
+        schema: a prefix for table names (`"myschema".` on PostgreSQL, empty on SQLite).
+    """
+    statements = [
+        "CREATE TABLE IF NOT EXISTS {s}statement_index ("
+        f"position {bigint} PRIMARY KEY, tenant TEXT NOT NULL, statement_id TEXT NOT NULL, "
+        f"stored_ms {bigint} NOT NULL, verb TEXT NOT NULL, activity TEXT, registration TEXT, "
+        "ref_target TEXT, is_voiding SMALLINT NOT NULL, voided SMALLINT NOT NULL DEFAULT 0)",
+        "CREATE UNIQUE INDEX IF NOT EXISTS statement_index_id "
+        "ON {s}statement_index (tenant, statement_id)",
+        "CREATE INDEX IF NOT EXISTS statement_index_stored "
+        "ON {s}statement_index (tenant, stored_ms, position)",
+        "CREATE INDEX IF NOT EXISTS statement_index_all_stored ON {s}statement_index (stored_ms)",
+        "CREATE INDEX IF NOT EXISTS statement_index_verb "
+        "ON {s}statement_index (tenant, verb, stored_ms, position)",
+        "CREATE INDEX IF NOT EXISTS statement_index_activity "
+        "ON {s}statement_index (tenant, activity, stored_ms, position) WHERE activity IS NOT NULL",
+        "CREATE INDEX IF NOT EXISTS statement_index_registration "
+        "ON {s}statement_index (tenant, registration, stored_ms, position) "
+        "WHERE registration IS NOT NULL",
+        "CREATE INDEX IF NOT EXISTS statement_index_refs "
+        "ON {s}statement_index (tenant, stored_ms, position) WHERE ref_target IS NOT NULL",
+        "CREATE INDEX IF NOT EXISTS statement_index_ref_target "
+        "ON {s}statement_index (tenant, ref_target) WHERE ref_target IS NOT NULL",
+        "CREATE TABLE IF NOT EXISTS {s}statement_index_agents ("
+        f"position {bigint} NOT NULL, tenant TEXT NOT NULL, ifi TEXT NOT NULL, "
+        f"direct SMALLINT NOT NULL, stored_ms {bigint} NOT NULL, PRIMARY KEY (position, ifi))",
+        "CREATE INDEX IF NOT EXISTS statement_index_agents_related "
+        "ON {s}statement_index_agents (tenant, ifi, stored_ms, position)",
+        "CREATE INDEX IF NOT EXISTS statement_index_agents_direct "
+        "ON {s}statement_index_agents (tenant, ifi, stored_ms, position) WHERE direct = 1",
+        "CREATE TABLE IF NOT EXISTS {s}statement_index_activities ("
+        f"position {bigint} NOT NULL, tenant TEXT NOT NULL, activity TEXT NOT NULL, "
+        f"direct SMALLINT NOT NULL, stored_ms {bigint} NOT NULL, "
+        "PRIMARY KEY (position, activity))",
+        "CREATE INDEX IF NOT EXISTS statement_index_activities_related "
+        "ON {s}statement_index_activities (tenant, activity, stored_ms, position)",
+        "CREATE TABLE IF NOT EXISTS {s}statement_index_tracking ("
+        "name TEXT PRIMARY KEY, version INTEGER NOT NULL)",
+    ]
+    return [statement.replace("{s}", schema) for statement in statements]
