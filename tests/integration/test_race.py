@@ -10,6 +10,7 @@ import pytest
 from ledger.application import Ledger
 from ledger.errors import StatementConflictError
 from ledger.xapi import V1
+from projections.store import open_ledger
 from tests.conftest import ADMIN_KEY, ADMIN_SECRET, event_count, make_settings, postgres_url
 from tests.factories import with_id
 
