@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import logging
 import sys
-from collections.abc import Callable
-from datetime import UTC, datetime
 
 import falcon
 
@@ -15,6 +13,7 @@ from api.xapi.about import AboutResource
 from api.xapi.statements import StatementsResource
 from ledger.application import Ledger
 from ledger.settings import Settings
+from projections.statement_query import StatementQueries
 from projections.store import open_ledger
 
 
@@ -42,7 +41,6 @@ def create_app(
     settings: Settings,
     *,
     ledger: Ledger | None = None,
-    clock: Callable[[], datetime] | None = None,
 ) -> falcon.App:
     """Build the WSGI app.
 
@@ -50,17 +48,16 @@ def create_app(
         settings: the validated settings.
         ledger: an existing Ledger (tests inject one); by default one is built from the
             settings without running DDL — `learning-ledger db migrate` creates the tables.
-        clock: the time source for response headers (tests inject a fixed one).
     """
-    clock = clock or (lambda: datetime.now(UTC))
     if ledger is None:
         ledger = open_ledger(settings)
         ledger.check_tables()
     configure_logging()
+    queries = StatementQueries(ledger)
     app = falcon.App(
         middleware=[  # type: ignore[arg-type]
             RequestLogMiddleware(enabled=settings.request_log),
-            XapiVersionMiddleware(clock),
+            XapiVersionMiddleware(queries.consistent_through),
             AuthMiddleware(ledger),
         ],
     )
@@ -68,5 +65,5 @@ def create_app(
     app.req_options.auto_parse_qs_csv = False
     errors.register(app)
     app.add_route("/xapi/about", AboutResource())
-    app.add_route("/xapi/statements", StatementsResource(ledger, settings.max_body_bytes))
+    app.add_route("/xapi/statements", StatementsResource(ledger, queries, settings.max_body_bytes))
     return app

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import time
 from collections.abc import Sequence
 from typing import Any
 
@@ -13,14 +14,61 @@ from gunicorn.app.base import BaseApplication
 from api.app import create_app
 from ledger.application import BootstrapResult
 from ledger.settings import Settings, SettingsError
+from projections.rebuild import ensure_statement_index, rebuild_statement_index
 from projections.store import open_ledger
 
 
 def migrate(settings: Settings) -> BootstrapResult | None:
-    """Create or upgrade every table once, then make the first tenant and admin credential."""
+    """Create or upgrade every table once, rebuild read models whose version changed, then
+    make the first tenant and admin credential."""
     ledger = open_ledger(settings, create_tables=True)
     try:
+        if ensure_statement_index(ledger, ProgressBar("statement_index")):
+            print("Learning Ledger: rebuilt statement_index (its version changed).", flush=True)
         return ledger.bootstrap()
+    finally:
+        ledger.close()
+
+
+class ProgressBar:
+    """A one-line progress report on stderr for long commands."""
+
+    def __init__(self, name: str, stream: Any = None) -> None:
+        self.name = name
+        self.stream = stream or sys.stderr
+        self.started = time.monotonic()
+        self.shown = 0.0
+
+    def __call__(self, position: int, head: int, done: int) -> None:
+        now = time.monotonic()
+        if now - self.shown < 0.2 and position < head:
+            return
+        self.shown = now
+        rate = done / max(now - self.started, 1e-9)
+        share = 100.0 * position / head if head else 100.0
+        self.stream.write(
+            f"\r{self.name}: {share:5.1f}% (position {position:,} of {head:,}), "
+            f"{done:,} statements, {rate:,.0f}/s"
+        )
+        if position >= head:
+            self.stream.write("\n")
+        self.stream.flush()
+
+
+def rebuild(settings: Settings, names: list[str]) -> None:
+    """Rebuild read models from the event log."""
+    ledger = open_ledger(settings)
+    try:
+        ledger.check_tables()
+        for name in names:
+            started = time.monotonic()
+            count = rebuild_statement_index(ledger, ProgressBar(name))
+            seconds = time.monotonic() - started
+            print(
+                f"Learning Ledger: rebuilt {name}: {count:,} statements in {seconds:.1f} s "
+                f"({count / max(seconds, 1e-9):,.0f}/s).",
+                flush=True,
+            )
     finally:
         ledger.close()
 
@@ -43,6 +91,9 @@ def announce(result: BootstrapResult | None) -> None:
         f"  secret: {result.secret}",
         flush=True,
     )
+
+
+PROJECTIONS = ("statement_index",)
 
 
 class _Server(BaseApplication):
@@ -98,6 +149,11 @@ def _parser() -> argparse.ArgumentParser:
     db_cmd = commands.add_parser("db", help="database maintenance")
     db_commands = db_cmd.add_subparsers(dest="db_command", required=True)
     db_commands.add_parser("migrate", help="create or upgrade all tables (run once per deploy)")
+    projections_cmd = commands.add_parser("projections", help="read models")
+    projection_commands = projections_cmd.add_subparsers(dest="projections_command", required=True)
+    rebuild_cmd = projection_commands.add_parser("rebuild", help="rebuild from the event log")
+    rebuild_cmd.add_argument("name", nargs="?", choices=PROJECTIONS, help="the read model")
+    rebuild_cmd.add_argument("--all", action="store_true", help="rebuild every read model")
     return parser
 
 
@@ -113,6 +169,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         elif args.command == "db":
             announce(migrate(settings))
             print("Learning Ledger: the database is up to date.", flush=True)
+        elif args.command == "projections":
+            if args.all == (args.name is not None):
+                raise SettingsError("name one read model, or give --all")
+            rebuild(settings, list(PROJECTIONS) if args.all else [args.name])
     except SettingsError as ex:
         print(f"learning-ledger: {ex}", file=sys.stderr)
         return 2

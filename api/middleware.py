@@ -74,12 +74,12 @@ class XapiVersionMiddleware:
 
     Every `/xapi/` response carries the header — `1.0.3` or `2.0.0` by the request's major
     version — errors included. `/xapi/about` ignores the request's header. Statement resource
-    responses also carry `X-Experience-API-Consistent-Through`: statements are readable by id
-    as soon as they are acknowledged, so it is the current time.
+    responses also carry `X-Experience-API-Consistent-Through` (Comm §2.1.3), from
+    `consistent_through`.
     """
 
-    def __init__(self, clock: Callable[[], datetime]) -> None:
-        self.clock = clock
+    def __init__(self, consistent_through: Callable[[], str]) -> None:
+        self.consistent_through = consistent_through
 
     def process_request(self, req: falcon.Request, resp: falcon.Response) -> None:
         """Choose the rule set for the request, or refuse it with 400."""
@@ -101,7 +101,7 @@ class XapiVersionMiddleware:
             return
         resp.set_header("X-Experience-API-Version", version)
         if req.path.startswith("/xapi/statements"):
-            resp.set_header("X-Experience-API-Consistent-Through", format_timestamp(self.clock()))
+            resp.set_header("X-Experience-API-Consistent-Through", self.consistent_through())
 
 
 def parse_basic(header: str | None) -> tuple[str, str]:

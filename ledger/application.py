@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -108,6 +109,7 @@ class Ledger(Application[UUID]):
         self.settings = settings
         self.clock = clock or (lambda: datetime.now(UTC))
         self.verified = VerifiedCache(settings.auth_cache_seconds)
+        self._tenant_secrets: dict[str, bytes] = {}
         self.authority_home_page = f"{settings.public_url}/credentials"
 
     @property
@@ -160,7 +162,7 @@ class Ledger(Application[UUID]):
         """Create tenant `name`; return False if it existed and `exist_ok`."""
         check_tenant_name(name)
         try:
-            self.save(Tenant(name))
+            self.save(Tenant(name, secrets.token_hex(32)))
         except IntegrityError:
             if exist_ok:
                 return False
@@ -195,6 +197,17 @@ class Ledger(Application[UUID]):
             return cast(Credential, self.repository.get(credential_aggregate_id(key)))
         except AggregateNotFoundError:
             return None
+
+    def tenant_secret(self, tenant: str) -> bytes:
+        """Return the tenant's secret key (cached: it never changes)."""
+        secret = self._tenant_secrets.get(tenant)
+        if secret is None:
+            try:
+                aggregate = cast(Tenant, self.repository.get(tenant_aggregate_id(tenant)))
+            except AggregateNotFoundError:
+                raise UnknownTenantError(f"tenant {tenant!r} does not exist") from None
+            secret = self._tenant_secrets[tenant] = bytes.fromhex(aggregate.secret)
+        return secret
 
     def authenticate(self, key: str, secret: str) -> Principal:
         """Return the Principal for an API key and secret, or raise AuthenticationError."""

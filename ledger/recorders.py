@@ -126,6 +126,20 @@ class LedgerSQLiteRecorder(SQLiteApplicationRecorder):
     ) -> None:
         """Write inline read-model rows for the statements, in the same transaction."""
 
+    def select_states_at(self, positions: Sequence[int]) -> dict[int, bytes]:
+        """Return the stored state of the events at the given notification ids."""
+        found: dict[int, bytes] = {}
+        for start in range(0, len(positions), 500):
+            chunk = list(positions[start : start + 500])
+            marks = ",".join("?" * len(chunk))
+            with self.datastore.transaction(commit=False) as c:
+                c.execute(
+                    f"SELECT rowid, state FROM {self.events_table_name} WHERE rowid IN ({marks})",
+                    chunk,
+                )
+                found.update((row[0], row[1]) for row in c.fetchall())
+        return found
+
     def select_events_of(self, originator_ids: Sequence[UUID]) -> list[StoredEvent]:
         """Return the events of the given aggregates, by aggregate then version."""
         found: list[StoredEvent] = []
@@ -181,6 +195,9 @@ class LedgerPostgresRecorder(PostgresApplicationRecorder):
             "WHERE originator_id = ANY(%s) ORDER BY originator_id, originator_version"
         ).format(table)
         self._primary_key_name = f"{self.events_table_name}_pkey"
+        self._select_states = SQL(
+            "SELECT notification_id, state FROM {} WHERE notification_id = ANY(%s)"
+        ).format(table)
 
     @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
     def write_statements(self, write: StatementWrite) -> Written:
@@ -266,6 +283,13 @@ class LedgerPostgresRecorder(PostgresApplicationRecorder):
         stored: str,
     ) -> None:
         """Write inline read-model rows for the statements, in the same transaction."""
+
+    @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
+    def select_states_at(self, positions: Sequence[int]) -> dict[int, bytes]:
+        """Return the stored state of the events at the given notification ids."""
+        with self.datastore.get_connection() as conn, conn.cursor() as curs:
+            curs.execute(self._select_states, (list(positions),), prepare=True)
+            return {row["notification_id"]: bytes(row["state"]) for row in curs.fetchall()}
 
     @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
     def select_events_of(self, originator_ids: Sequence[UUID]) -> list[StoredEvent]:

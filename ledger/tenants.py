@@ -26,10 +26,12 @@ class Tenant(Aggregate):
     """A tenant; its name is its natural key and part of every id derived within it."""
 
     @classmethod
-    def create_id(cls, name: str) -> UUID:
+    def create_id(cls, name: str, secret: str) -> UUID:
         """Return the aggregate id for tenant `name`."""
         return tenant_aggregate_id(name)
 
     @event("Created")
-    def __init__(self, name: str) -> None:
+    def __init__(self, name: str, secret: str) -> None:
         self.name = name
+        #: A random key of the tenant's own, e.g. to sign the `more` cursors of its queries.
+        self.secret = secret

@@ -11,6 +11,7 @@ from psycopg.sql import SQL
 from ledger.recorders import LedgerPostgresRecorder, LedgerSQLiteRecorder, StatementWrite
 from projections.statement_index import (
     MAIN_COLUMNS,
+    NAME,
     SIDE_COLUMNS,
     IndexEntry,
     IndexRows,
@@ -28,6 +29,10 @@ _MARK_VOIDED = (
     "WHERE v.tenant = t.tenant AND v.ref_target = t.statement_id AND v.is_voiding = 1)"
 )
 _FLOOR = "SELECT max(stored_ms) AS floor FROM {s}statement_index"
+_SELECT_VERSION = "SELECT version FROM {s}statement_index_tracking WHERE name = {p}"
+_DELETE_VERSION = "DELETE FROM {s}statement_index_tracking WHERE name = {p}"
+_INSERT_VERSION = "INSERT INTO {s}statement_index_tracking (name, version) VALUES ({p}, {p})"
+INDEX_TABLES = ("statement_index", "statement_index_agents", "statement_index_activities")
 
 
 def schema_prefix(schema: str) -> str:
@@ -42,14 +47,20 @@ def entries_of(write: StatementWrite) -> list[IndexEntry]:
 
 def rows_of(
     tenant: str, entries: list[IndexEntry], positions: list[int], stored: str
-) -> tuple[IndexRows, list[str]]:
-    """The index rows of a write, and the statement ids whose voided flag may change."""
+) -> tuple[IndexRows, dict[str, list[str]]]:
+    """The index rows of a write, and per tenant the ids whose voided flag may change."""
     rows = IndexRows()
     millis = stored_ms(stored)
     for position, entry in zip(positions, entries, strict=False):
         rows.add(tenant, position, millis, entry)
-    affected = rows.statement_ids + [e.ref_target for e in entries if e.is_voiding and e.ref_target]
-    return rows, affected
+    return rows, {tenant: affected_ids(entries)}
+
+
+def affected_ids(entries: list[IndexEntry]) -> list[str]:
+    """Statement ids whose voided flag may change: the statements and what they void."""
+    return [e.statement_id for e in entries] + [
+        e.ref_target for e in entries if e.is_voiding and e.ref_target
+    ]
 
 
 class IndexedSQLiteRecorder(LedgerSQLiteRecorder):
@@ -75,14 +86,39 @@ class IndexedSQLiteRecorder(LedgerSQLiteRecorder):
         positions: list[int],
         stored: str,
     ) -> None:
-        rows, affected = rows_of(write.tenant, prepared, positions, stored)
+        self._insert_index(cursor, *rows_of(write.tenant, prepared, positions, stored))
+
+    def _insert_index(self, cursor: Any, rows: IndexRows, affected: dict[str, list[str]]) -> None:
         insert_rows(cursor, rows)
-        for start in range(0, len(affected), 500):
-            chunk = affected[start : start + 500]
-            cursor.execute(
-                _MARK_VOIDED.format(s="", p="?", ids="IN (" + ",".join("?" * len(chunk)) + ")"),
-                [write.tenant, *chunk],
-            )
+        for tenant, ids in affected.items():
+            for start in range(0, len(ids), 500):
+                chunk = ids[start : start + 500]
+                marks = "IN (" + ",".join("?" * len(chunk)) + ")"
+                cursor.execute(_MARK_VOIDED.format(s="", p="?", ids=marks), [tenant, *chunk])
+
+    def write_index_rows(self, rows: IndexRows, affected: dict[str, list[str]]) -> None:
+        """Insert index rows (a rebuild's batch) in a transaction of their own."""
+        with self.datastore.transaction(commit=True) as cursor:
+            self._insert_index(cursor, rows, affected)
+
+    def reset_index(self, head: int) -> None:
+        """Delete the index rows of every position up to `head` (a rebuild starts here)."""
+        with self.datastore.transaction(commit=True) as cursor:
+            for table in INDEX_TABLES:
+                cursor.execute(f"DELETE FROM {table} WHERE position <= ?", (head,))
+
+    def index_version(self) -> int | None:
+        """The statement_index version the rows were built with (None: never built)."""
+        with self.datastore.transaction(commit=False) as cursor:
+            cursor.execute(_SELECT_VERSION.format(s="", p="?"), (NAME,))
+            row = cursor.fetchone()
+        return int(row[0]) if row else None
+
+    def set_index_version(self, version: int) -> None:
+        """Record that the rows are built with `version`."""
+        with self.datastore.transaction(commit=True) as cursor:
+            cursor.execute(_DELETE_VERSION.format(s="", p="?"), (NAME,))
+            cursor.execute(_INSERT_VERSION.format(s="", p="?"), (NAME, version))
 
 
 def insert_rows(cursor: sqlite3.Cursor, rows: IndexRows) -> None:
@@ -107,7 +143,7 @@ class IndexedPostgresRecorder(LedgerPostgresRecorder):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        prefix = schema_prefix(self.datastore.schema)
+        prefix = self._prefix = schema_prefix(self.datastore.schema)
         self.sql_create_statements.extend(
             SQL(statement).format() for statement in ddl(schema=prefix)
         )
@@ -144,7 +180,11 @@ class IndexedPostgresRecorder(LedgerPostgresRecorder):
         positions: list[int],
         stored: str,
     ) -> None:
-        rows, affected = rows_of(write.tenant, prepared, positions, stored)
+        self._insert_index(curs, *rows_of(write.tenant, prepared, positions, stored))
+
+    def _insert_index(
+        self, curs: psycopg.Cursor[Any], rows: IndexRows, affected: dict[str, list[str]]
+    ) -> None:
         for statement, table in (
             (self._insert_main, rows.main),
             (self._insert_agents, rows.agents),
@@ -152,4 +192,31 @@ class IndexedPostgresRecorder(LedgerPostgresRecorder):
         ):
             if table:
                 curs.execute(statement, [list(column) for column in zip(*table, strict=True)])
-        curs.execute(self._mark_voided, (write.tenant, affected), prepare=True)
+        for tenant, ids in affected.items():
+            curs.execute(self._mark_voided, (tenant, ids), prepare=True)
+
+    def write_index_rows(self, rows: IndexRows, affected: dict[str, list[str]]) -> None:
+        """Insert index rows (a rebuild's batch) in a transaction of their own."""
+        with self.datastore.transaction(commit=True) as curs:
+            self._insert_index(curs, rows, affected)
+
+    def reset_index(self, head: int) -> None:
+        """Delete the index rows of every position up to `head` (a rebuild starts here)."""
+        with self.datastore.transaction(commit=True) as curs:
+            for table in INDEX_TABLES:
+                curs.execute(
+                    SQL(f"DELETE FROM {self._prefix}{table} WHERE position <= %s"), (head,)
+                )
+
+    def index_version(self) -> int | None:
+        """The statement_index version the rows were built with (None: never built)."""
+        with self.datastore.transaction(commit=False) as curs:
+            curs.execute(SQL(_SELECT_VERSION.format(s=self._prefix, p="%s")), (NAME,))
+            row: Any = curs.fetchone()
+        return int(row["version"]) if row else None
+
+    def set_index_version(self, version: int) -> None:
+        """Record that the rows are built with `version`."""
+        with self.datastore.transaction(commit=True) as curs:
+            curs.execute(SQL(_DELETE_VERSION.format(s=self._prefix, p="%s")), (NAME,))
+            curs.execute(SQL(_INSERT_VERSION.format(s=self._prefix, p="%s")), (NAME, version))

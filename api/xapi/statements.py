@@ -1,16 +1,19 @@
-"""The xAPI Statement resource: PUT, POST, and GET/HEAD of single statements."""
+"""The xAPI Statement resource: PUT, POST, GET/HEAD of one statement or a query's pages."""
 
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlencode
 
 import falcon
 
 from api.http import boolean_param, json_body, media_type, query_params, send_json
+from api.xapi.statement_params import QUERY_PARAMS, parse_filter, parse_limit
 from ledger.application import Ledger
 from ledger.errors import InvalidInputError, InvalidStatementError, Problem
 from ledger.xapi.formats import format_statement, parse_accept_language
 from ledger.xapi.primitives import is_uuid, parse_timestamp
+from projections.statement_query import StatementQueries, decode_cursor, encode_cursor
 
 WRITE_SCOPES = ("statements/write", "all")
 READ_SCOPES = ("statements/read", "statements/read/mine", "all/read", "all")
@@ -27,13 +30,29 @@ def _uuid_param(params: dict[str, str], name: str) -> str:
     return value
 
 
+def _format(params: dict[str, str]) -> str:
+    fmt = params.get("format", "exact")
+    if fmt not in FORMATS:
+        raise InvalidInputError(
+            "format must be exact, ids or canonical", [Problem("?format", "unknown format")]
+        )
+    return fmt
+
+
+def _languages(req: falcon.Request, fmt: str) -> list[tuple[str, float]] | None:
+    if fmt != "canonical":
+        return None
+    return parse_accept_language(req.get_header("Accept-Language"))
+
+
 class StatementsResource:
     """`/xapi/statements` (xAPI 1.0.3 Comm §2.1, 2.0 LRS §4.1.6.1)."""
 
     scopes = {"GET": READ_SCOPES, "PUT": WRITE_SCOPES, "POST": WRITE_SCOPES}
 
-    def __init__(self, ledger: Ledger, max_body_bytes: int) -> None:
+    def __init__(self, ledger: Ledger, queries: StatementQueries, max_body_bytes: int) -> None:
         self.ledger = ledger
+        self.queries = queries
         self.max_body_bytes = max_body_bytes
 
     def _body(self, req: falcon.Request) -> Any:
@@ -81,13 +100,13 @@ class StatementsResource:
         send_json(resp, recording.ids)
 
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
-        """Fetch one statement by `statementId` or `voidedStatementId` (Comm §2.1.3-2.1.4)."""
-        if "statementId" not in req.params and "voidedStatementId" not in req.params:
-            raise InvalidInputError(
-                "this ledger answers GET /xapi/statements for one statement, by statementId "
-                "or voidedStatementId; filtered queries arrive with the statement index",
-                [Problem("?statementId", "required until filtered queries are available")],
-            )
+        """Fetch one statement, or a page of a query (1.0.3 Comm §2.1.3-2.1.4)."""
+        if "statementId" in req.params or "voidedStatementId" in req.params:
+            self._get_one(req, resp)
+        else:
+            self._get_page(req, resp)
+
+    def _get_one(self, req: falcon.Request, resp: falcon.Response) -> None:
         params = query_params(req, allowed=_SINGLE_PARAMS)
         if "statementId" in params and "voidedStatementId" in params:
             raise InvalidInputError(
@@ -96,19 +115,42 @@ class StatementsResource:
             )
         voided = "voidedStatementId" in params
         statement_id = _uuid_param(params, "voidedStatementId" if voided else "statementId")
-        fmt = params.get("format", "exact")
-        if fmt not in FORMATS:
-            raise InvalidInputError(
-                "format must be exact, ids or canonical", [Problem("?format", "unknown format")]
-            )
+        fmt = _format(params)
         boolean_param(params, "attachments")  # none are stored yet: JSON either way
         statement = self.ledger.get_statement(
             req.context.principal.tenant, statement_id, voided=voided
         )
-        languages = (
-            parse_accept_language(req.get_header("Accept-Language")) if fmt == "canonical" else None
-        )
         resp.last_modified = parse_timestamp(statement["stored"])
-        send_json(resp, format_statement(statement, fmt, languages))
+        send_json(resp, format_statement(statement, fmt, _languages(req, fmt)))
+
+    def _get_page(self, req: falcon.Request, resp: falcon.Response) -> None:
+        tenant = req.context.principal.tenant
+        after = None
+        if "more" in req.params:
+            token = query_params(req, allowed=("more",))["more"]
+            params, after = decode_cursor(self.ledger.tenant_secret(tenant), tenant, token)
+        else:
+            params = query_params(req, allowed=QUERY_PARAMS)
+        query = parse_filter(params)
+        limit = parse_limit(params)
+        fmt = _format(params)
+        boolean_param(params, "attachments")  # none are stored yet: JSON either way
+        page = self.queries.select_page(tenant, query, limit, after)
+        statements = self.queries.statements_at(page.positions)
+        more = ""
+        if page.next_key is not None:
+            token = encode_cursor(self.ledger.tenant_secret(tenant), tenant, params, page.next_key)
+            more = "/xapi/statements?" + urlencode({"more": token})
+        if statements:
+            # 2.0 LRS §4.1.6.1: the newest `stored` among the statements returned.
+            resp.last_modified = parse_timestamp(max(s["stored"] for s in statements))
+        languages = _languages(req, fmt)
+        send_json(
+            resp,
+            {
+                "statements": [format_statement(s, fmt, languages) for s in statements],
+                "more": more,
+            },
+        )
 
     on_head = on_get

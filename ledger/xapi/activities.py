@@ -7,6 +7,7 @@ from typing import Any, Final
 from ledger.errors import Problem
 from ledger.xapi.primitives import (
     MISSING,
+    Check,
     add_problem,
     allowed_keys,
     array_check,
@@ -15,12 +16,11 @@ from ledger.xapi.primitives import (
     check_irl,
     check_keys,
     check_language_map,
-    check_object,
     check_string,
     constant_check,
     expected,
+    object_check,
     predicate_check,
-    shape,
 )
 
 #: §4.8: the interaction types, case-exact.
@@ -51,17 +51,18 @@ def _is_interaction_type(value: object) -> bool:
     return type(value) is str and value in INTERACTION_TYPES
 
 
-_DEFINITION: Final = shape(
+_DEFINITION_CHECKS: Final[dict[str, Check]] = {
+    "name": check_language_map,
+    "description": check_language_map,
+    "type": check_iri,
+    "moreInfo": check_irl,
+    "extensions": check_extensions,
+    "interactionType": predicate_check(_is_interaction_type, _INTERACTION_TYPE_NAMES),
+}
+_check_definition_properties: Final = object_check(
     "an Activity definition object",
-    {
-        "name": check_language_map,
-        "description": check_language_map,
-        "type": check_iri,
-        "moreInfo": check_irl,
-        "extensions": check_extensions,
-        "interactionType": predicate_check(_is_interaction_type, _INTERACTION_TYPE_NAMES),
-    },
-    more_keys=("correctResponsesPattern", *_COMPONENT_LISTS),
+    _DEFINITION_CHECKS,
+    keys=(*_DEFINITION_CHECKS, "correctResponsesPattern", *_COMPONENT_LISTS),
 )
 _COMPONENT: Final = allowed_keys("id", "description")
 # [] is valid (no answer is correct); response strings are never parsed (§4.8).
@@ -70,22 +71,18 @@ _check_pattern: Final = array_check(check_string, "an array of strings")
 
 def check_definition(value: object, pointer: str, problems: list[Problem]) -> None:
     """Check an Activity definition, interaction properties included (§4.7, §4.8)."""
-    if check_object(value, _DEFINITION, pointer, problems) and not _INTERACTION_KEYS.isdisjoint(
+    if _check_definition_properties(value, pointer, problems) and not _INTERACTION_KEYS.isdisjoint(
         value
     ):
         _check_interaction(value, "interactionType" not in value, pointer, problems)
 
 
-_ACTIVITY: Final = shape(
+#: Check an Activity: `id` IRI required, objectType absent or "Activity" (§4.7).
+check_activity: Final = object_check(
     "an Activity object",
     {"objectType": constant_check("Activity"), "id": check_iri, "definition": check_definition},
     required=("id",),
 )
-
-
-def check_activity(value: object, pointer: str, problems: list[Problem]) -> None:
-    """Check an Activity: `id` IRI required, objectType absent or "Activity" (§4.7)."""
-    check_object(value, _ACTIVITY, pointer, problems)
 
 
 def _check_interaction(

@@ -9,48 +9,40 @@ from ledger.xapi.primitives import (
     MAILTO_RE,
     MISSING,
     SHA1_RE,
+    Check,
     add_problem,
-    allowed_keys,
-    check_keys,
-    check_object,
-    check_properties,
     check_string,
     expected,
-    is_iri,
+    iri_check,
+    object_check,
     pattern_check,
-    predicate_check,
-    property_checks,
-    shape,
 )
 
 _IFI_NAMES: Final = ("mbox", "mbox_sha1sum", "openid", "account")
 _IFIS: Final = frozenset(_IFI_NAMES)
-_AGENT: Final = allowed_keys("objectType", "name", *_IFI_NAMES)
-_GROUP: Final = allowed_keys("objectType", "name", *_IFI_NAMES, "member")
 
 _ONE_IFI: Final = "must carry exactly one of mbox, mbox_sha1sum, openid, account"
 
 # §4.3: {homePage: IRL, name: string}, both required, nothing else.
-_ACCOUNT: Final = shape(
+_check_account: Final = object_check(
     "an object with homePage and name",
-    {"homePage": predicate_check(is_iri, "an absolute IRL"), "name": check_string},
+    {"homePage": iri_check("an absolute IRL"), "name": check_string},
     required=("homePage", "name"),
 )
-
-
-def _check_account(account: object, pointer: str, problems: list[Problem]) -> None:
-    check_object(account, _ACCOUNT, pointer, problems)
-
-
-# §4.2, §4.3: an optional name, then each inverse functional identifier (IFI) present.
-_NAME_AND_IFIS: Final = property_checks(
-    {
-        "name": check_string,
-        "mbox": pattern_check(MAILTO_RE, "a mailto IRI (mailto:name@example.com)"),
-        "mbox_sha1sum": pattern_check(SHA1_RE, "a hex SHA-1 (40 hex digits)"),
-        "openid": predicate_check(is_iri, "an absolute URI"),
-        "account": _check_account,
-    }
+# §4.2, §4.3: an optional name, then each inverse functional identifier (IFI) present. The
+# objectType is checked before.
+_NAME_AND_IFIS: Final[dict[str, Check]] = {
+    "name": check_string,
+    "mbox": pattern_check(MAILTO_RE, "a mailto IRI (mailto:name@example.com)"),
+    "mbox_sha1sum": pattern_check(SHA1_RE, "a hex SHA-1 (40 hex digits)"),
+    "openid": iri_check("an absolute URI"),
+    "account": _check_account,
+}
+_check_agent_properties: Final = object_check(
+    "an Agent object", _NAME_AND_IFIS, keys=("objectType", *_NAME_AND_IFIS)
+)
+_check_group_properties: Final = object_check(
+    "a Group object", _NAME_AND_IFIS, keys=("objectType", *_NAME_AND_IFIS, "member")
 )
 
 
@@ -64,8 +56,7 @@ def _object_type(obj: dict[Any, Any], pointer: str, problems: list[Problem]) -> 
 
 def _check_agent_body(agent: dict[Any, Any], pointer: str, problems: list[Problem]) -> None:
     # §4.2: keys limited; name a string; exactly one IFI.
-    check_keys(agent, _AGENT, pointer, problems)
-    check_properties(agent, _NAME_AND_IFIS, pointer, problems)
+    _check_agent_properties(agent, pointer, problems)
     count = len(_IFIS.intersection(agent))
     if count != 1:
         add_problem(problems, pointer, f"an Agent {_ONE_IFI}; found {count}")
@@ -79,8 +70,7 @@ def _check_group_body(
     Returns:
         The number of IFIs and the number of members (-1 when `member` is absent or not an array).
     """
-    check_keys(group, _GROUP, pointer, problems)
-    check_properties(group, _NAME_AND_IFIS, pointer, problems)
+    _check_group_properties(group, pointer, problems)
     count = len(_IFIS.intersection(group))
     if count > 1:
         add_problem(problems, pointer, f"an identified Group {_ONE_IFI}; found {count}")

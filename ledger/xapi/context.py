@@ -15,30 +15,24 @@ from ledger.xapi.primitives import (
     check_extensions,
     check_iri,
     check_keys,
-    check_object,
-    check_properties,
     check_string,
     check_uuid,
     constant_check,
     expected,
     is_language_tag,
+    object_check,
     predicate_check,
-    property_checks,
-    shape,
+    properties_check,
 )
 from ledger.xapi.versions import V2
 
-# §4.9: {objectType: "StatementRef", id: UUID}, both required, nothing else.
-_STATEMENT_REF: Final = shape(
+#: Check a StatementRef, a Statement's object or a context's `statement`. §4.9:
+#: {objectType: "StatementRef", id: UUID}, both required, nothing else.
+check_statement_ref: Final = object_check(
     "a StatementRef object",
     {"objectType": constant_check("StatementRef"), "id": check_uuid},
     required=("objectType", "id"),
 )
-
-
-def check_statement_ref(value: object, pointer: str, problems: list[Problem]) -> None:
-    """Check a StatementRef: a Statement's object or a context's `statement` (§4.9, §4.12)."""
-    check_object(value, _STATEMENT_REF, pointer, problems)
 
 
 def _check_activity_list(value: object, pointer: str, problems: list[Problem]) -> None:
@@ -53,14 +47,10 @@ def _check_activity_list(value: object, pointer: str, problems: list[Problem]) -
 
 
 # §4.12: keys parent/grouping/category/other.
-_CONTEXT_ACTIVITIES: Final = shape(
+_check_context_activities: Final = object_check(
     "a contextActivities object",
     dict.fromkeys(("parent", "grouping", "category", "other"), _check_activity_list),
 )
-
-
-def _check_context_activities(value: object, pointer: str, problems: list[Problem]) -> None:
-    check_object(value, _CONTEXT_ACTIVITIES, pointer, problems)
 
 
 def _check_relevant_types(value: object, pointer: str, problems: list[Problem]) -> None:
@@ -76,7 +66,7 @@ def _check_relevant_types(value: object, pointer: str, problems: list[Problem]) 
 
 # §16.3: arrays of {objectType: "contextAgent", agent, relevantTypes?} or
 # {objectType: "contextGroup", group, relevantTypes?}; items independent of each other.
-_CONTEXT_AGENT: Final = shape(
+_check_context_agent: Final = object_check(
     "a contextAgent object",
     {
         "objectType": constant_check("contextAgent"),
@@ -85,7 +75,7 @@ _CONTEXT_AGENT: Final = shape(
     },
     required=("objectType", "agent"),
 )
-_CONTEXT_GROUP: Final = shape(
+_check_context_group: Final = object_check(
     "a contextGroup object",
     {
         "objectType": constant_check("contextGroup"),
@@ -94,14 +84,6 @@ _CONTEXT_GROUP: Final = shape(
     },
     required=("objectType", "group"),
 )
-
-
-def _check_context_agent(value: object, pointer: str, problems: list[Problem]) -> None:
-    check_object(value, _CONTEXT_AGENT, pointer, problems)
-
-
-def _check_context_group(value: object, pointer: str, problems: list[Problem]) -> None:
-    check_object(value, _CONTEXT_GROUP, pointer, problems)
 
 
 _CONTEXT_PROPERTIES_V1: Final = (
@@ -126,7 +108,7 @@ _CONTEXT_V1: Final = allowed_keys(
 _CONTEXT_V2: Final = allowed_keys(*_CONTEXT_PROPERTIES_V1, "contextAgents", "contextGroups")
 
 # The properties before revision and platform, those after, and those new in 2.0 (§16.3).
-_BEFORE_REVISION: Final = property_checks(
+_check_before_revision: Final = properties_check(
     {
         "registration": check_uuid,
         "instructor": check_actor,
@@ -134,14 +116,14 @@ _BEFORE_REVISION: Final = property_checks(
         "contextActivities": _check_context_activities,
     }
 )
-_AFTER_PLATFORM: Final = property_checks(
+_check_after_platform: Final = properties_check(
     {
         "language": predicate_check(is_language_tag, "an RFC 5646 language tag"),
         "statement": check_statement_ref,
         "extensions": check_extensions,
     }
 )
-_NEW_IN_V2: Final = property_checks(
+_check_new_in_v2: Final = properties_check(
     {
         "contextAgents": array_check(_check_context_agent, "an array of contextAgent objects"),
         "contextGroups": array_check(_check_context_group, "an array of contextGroup objects"),
@@ -165,7 +147,7 @@ def check_context(
         add_problem(problems, pointer, expected(context, "a Context object"))
         return
     check_keys(context, _CONTEXT_V2 if version == V2 else _CONTEXT_V1, pointer, problems)
-    check_properties(context, _BEFORE_REVISION, pointer, problems)
+    _check_before_revision(context, pointer, problems)
     for name in ("revision", "platform"):
         value = context.get(name, MISSING)
         if value is MISSING:
@@ -176,6 +158,6 @@ def check_context(
             add_problem(
                 problems, f"{pointer}/{name}", "is allowed only when the object is an Activity"
             )
-    check_properties(context, _AFTER_PLATFORM, pointer, problems)
+    _check_after_platform(context, pointer, problems)
     if version == V2:
-        check_properties(context, _NEW_IN_V2, pointer, problems)
+        _check_new_in_v2(context, pointer, problems)

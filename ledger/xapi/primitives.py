@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any, Final, NamedTuple, TypeGuard
 
@@ -353,18 +353,6 @@ def check_extensions(value: object, pointer: str, problems: list[Problem]) -> No
             add_problem(problems, f"{pointer}/{escape_key(key)}", "key must be an absolute IRI")
 
 
-def check_iri(value: object, pointer: str, problems: list[Problem]) -> None:
-    """Check that `value` is an absolute IRI (§3)."""
-    if not is_iri(value):
-        add_problem(problems, pointer, expected(value, "an absolute IRI"))
-
-
-def check_irl(value: object, pointer: str, problems: list[Problem]) -> None:
-    """Check that `value` is an IRL, i.e. an absolute IRI locating a resource (§4.17)."""
-    if not is_iri(value):
-        add_problem(problems, pointer, expected(value, "an absolute IRL (e.g. an http(s) URL)"))
-
-
 def check_uuid(value: object, pointer: str, problems: list[Problem]) -> None:
     """Check that `value` is a UUID string in 8-4-4-4-12 form (§4.1)."""
     if type(value) is not str or UUID_RE.fullmatch(value) is None:
@@ -403,85 +391,108 @@ def is_number(value: object) -> bool:
     return type(value) is int
 
 
-# --- property tables: one Check per property, run in table order ---
+# --- property tables: an object's properties, each with its Check, run in table order ---
 
 #: A check of one value: records in `problems` what is wrong with `value`, found at `pointer`.
-#: (Its return value, if any, is ignored by `check_properties`.)
+#: Any value it returns is ignored.
 Check = Callable[[Any, str, list[Problem]], object]
+#: A Check compiled from a property table; returns whether the value is an object.
+ObjectCheck = Callable[[Any, str, list[Problem]], TypeGuard[dict[Any, Any]]]
 
 
-class PropertyCheck(NamedTuple):
-    """One row of a property table: the property, its pointer step, its Check, whether required."""
-
-    name: str
-    step: str
-    check: Check
-    required: bool
-
-
-class Shape(NamedTuple):
-    """An xAPI object: what it is called in problems, its keys and its property table."""
-
-    what: str
-    allowed: AllowedKeys
-    properties: tuple[PropertyCheck, ...]
-
-
-def property_checks(
-    checks: Mapping[str, Check], required: Collection[str] = ()
-) -> tuple[PropertyCheck, ...]:
-    """Return the property table running `checks` in order; `required` ones must be present."""
-    return tuple(
-        PropertyCheck(name, "/" + name, check, name in required) for name, check in checks.items()
-    )
-
-
-def shape(
+def object_check(
     what: str,
     checks: Mapping[str, Check],
     required: Collection[str] = (),
-    more_keys: tuple[str, ...] = (),
-) -> Shape:
-    """Return the Shape of an object whose keys are those of `checks`, then `more_keys`.
+    keys: Iterable[str] | None = None,
+) -> ObjectCheck:
+    """Compile the property table of an xAPI object into one Check of it.
+
+    The Check reports a value that is not a JSON object ("must be `what`"); else each key
+    outside `keys` (see `check_keys`), then, in table order, each `required` property that is
+    absent and what the Check of each present property finds.
 
     Args:
-        what: The object's description in "must be …" problems, e.g. "a Result object".
-        checks: The Check of each property, in the order problems are reported and keys listed.
+        what: The object's description in problems, e.g. "a Result object".
+        checks: The Check of each property, in the order problems are reported.
         required: The properties that must be present.
-        more_keys: Further allowed keys, checked elsewhere.
+        keys: The allowed keys, in the order problems list them; by default those of `checks`.
     """
-    return Shape(what, allowed_keys(*checks, *more_keys), property_checks(checks, required))
+    return _compile(what, allowed_keys(*(checks if keys is None else keys)), checks, required)
 
 
-def check_properties(
-    obj: dict[Any, Any],
-    properties: tuple[PropertyCheck, ...],
-    pointer: str,
-    problems: list[Problem],
-) -> None:
-    """Run the Check of each property of `obj` present in `properties`, in table order."""
-    for name, step, check, required in properties:
-        value = obj.get(name, MISSING)
-        if value is not MISSING:
-            check(value, pointer + step, problems)
-        elif required:
-            add_problem(problems, pointer + step, "required property is missing")
+def properties_check(checks: Mapping[str, Check], required: Collection[str] = ()) -> ObjectCheck:
+    """Compile a property table like `object_check`, for an object whose keys are checked apart."""
+    return _compile(None, allowed_keys(), checks, required)
 
 
-def check_object(
-    value: object, spec: Shape, pointer: str, problems: list[Problem]
-) -> TypeGuard[dict[Any, Any]]:
-    """Check that `value` is an object of shape `spec`: its keys, then its properties.
+def _compile(
+    what: str | None, allowed: AllowedKeys, checks: Mapping[str, Check], required: Collection[str]
+) -> ObjectCheck:
+    # A closure per table, so that checking an object costs one call, as hand-written code would.
+    keys = allowed.keys
+    rows = tuple((name, "/" + name, check, name in required) for name, check in checks.items())
 
-    Returns:
-        Whether `value` is a JSON object, i.e. whether its properties could be checked.
-    """
-    if not isinstance(value, dict):
-        add_problem(problems, pointer, expected(value, spec.what))
-        return False
-    check_keys(value, spec.allowed, pointer, problems)
-    check_properties(value, spec.properties, pointer, problems)
-    return True
+    def check_object(
+        value: Any, pointer: str, problems: list[Problem]
+    ) -> TypeGuard[dict[Any, Any]]:
+        if what is not None:
+            if not isinstance(value, dict):
+                add_problem(problems, pointer, expected(value, what))
+                return False
+            if not keys.issuperset(value):
+                check_keys(value, allowed, pointer, problems)
+        for name, step, check, is_required in rows:
+            if name in value:  # faster than value.get(name, MISSING) on the hot path
+                check(value[name], pointer + step, problems)
+            elif is_required:
+                add_problem(problems, pointer + step, "required property is missing")
+        return True
+
+    return check_object
+
+
+def iri_check(what: str) -> Check:
+    """Return a Check that a value is an absolute IRI (§3), else "must be `what`"."""
+
+    def check(value: object, pointer: str, problems: list[Problem]) -> None:
+        # Known IRIs skip the call to is_iri: most IRIs on the hot path are known.
+        if (type(value) is not str or value not in _KNOWN_IRIS) and not is_iri(value):
+            add_problem(problems, pointer, expected(value, what))
+
+    return check
+
+
+def pattern_check(pattern: re.Pattern[str], what: str) -> Check:
+    """Return a Check that a value is a string `pattern` matches in full, else "must be `what`"."""
+    fullmatch = pattern.fullmatch
+
+    def check(value: object, pointer: str, problems: list[Problem]) -> None:
+        if type(value) is not str or fullmatch(value) is None:
+            add_problem(problems, pointer, expected(value, what))
+
+    return check
+
+
+def predicate_check(predicate: Callable[[Any], bool], what: str) -> Check:
+    """Return a Check that `predicate` holds for a value, else "must be `what`"."""
+
+    def check(value: object, pointer: str, problems: list[Problem]) -> None:
+        if not predicate(value):
+            add_problem(problems, pointer, expected(value, what))
+
+    return check
+
+
+def constant_check(constant: str) -> Check:
+    """Return a Check that a value equals `constant` (an objectType), else "must be '…'"."""
+    what = f"'{constant}'"
+
+    def check(value: object, pointer: str, problems: list[Problem]) -> None:
+        if value != constant:
+            add_problem(problems, pointer, expected(value, what))
+
+    return check
 
 
 def array_check(item_check: Check, what: str) -> Check:
@@ -497,33 +508,7 @@ def array_check(item_check: Check, what: str) -> Check:
     return check
 
 
-def pattern_check(pattern: re.Pattern[str], what: str) -> Check:
-    """Return a Check that a value is a string `pattern` matches in full (else "must be `what`")."""
-    fullmatch = pattern.fullmatch
-
-    def check(value: object, pointer: str, problems: list[Problem]) -> None:
-        if type(value) is not str or fullmatch(value) is None:
-            add_problem(problems, pointer, expected(value, what))
-
-    return check
-
-
-def predicate_check(predicate: Callable[[Any], bool], what: str) -> Check:
-    """Return a Check that `predicate` holds for a value (else "must be `what`")."""
-
-    def check(value: object, pointer: str, problems: list[Problem]) -> None:
-        if not predicate(value):
-            add_problem(problems, pointer, expected(value, what))
-
-    return check
-
-
-def constant_check(constant: str) -> Check:
-    """Return a Check that a value equals `constant`, e.g. an objectType (else "must be '…'")."""
-    what = f"'{constant}'"
-
-    def check(value: object, pointer: str, problems: list[Problem]) -> None:
-        if value != constant:
-            add_problem(problems, pointer, expected(value, what))
-
-    return check
+#: Check that a value is an absolute IRI (§3).
+check_iri: Final = iri_check("an absolute IRI")
+#: Check that a value is an IRL, i.e. an absolute IRI locating a resource (§4.17).
+check_irl: Final = iri_check("an absolute IRL (e.g. an http(s) URL)")

@@ -22,17 +22,15 @@ from ledger.xapi.primitives import (
     check_irl,
     check_keys,
     check_language_map,
-    check_object,
-    check_properties,
     check_string,
     check_timestamp,
     check_uuid,
     expected,
     is_number,
+    object_check,
     pattern_check,
     predicate_check,
-    property_checks,
-    shape,
+    properties_check,
 )
 from ledger.xapi.versions import V1, V2
 
@@ -84,11 +82,12 @@ _MEDIA_TYPE_RE: Final = re.compile(
     r"[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]*/[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]*(?:\s*;[^\x00-\x1f\x7f]*)?"
 )
 
-_VERB: Final = shape(
+# §4.5: {id: IRI (required), display: language map}.
+_check_verb: Final = object_check(
     "a Verb object", {"id": check_iri, "display": check_language_map}, required=("id",)
 )
 _SCORE_PROPERTIES: Final = ("scaled", "raw", "min", "max")
-_SCORE: Final = shape("a Score object", {}, more_keys=_SCORE_PROPERTIES)
+_check_score_keys: Final = object_check("a Score object", {}, keys=_SCORE_PROPERTIES)
 
 
 def validate_statement(statement: object, version: str, *, pointer: str = "") -> None:
@@ -142,7 +141,7 @@ def _check_statement(
     verb = statement.get("verb", MISSING)
     if verb is MISSING:
         add_problem(problems, pointer + "/verb", "required property is missing")
-    elif check_object(verb, _VERB, pointer + "/verb", problems):
+    elif _check_verb(verb, pointer + "/verb", problems):
         verb_id = verb.get("id", MISSING)
 
     obj = statement.get("object", MISSING)
@@ -154,15 +153,15 @@ def _check_statement(
 
     result = statement.get("result", MISSING)
     if result is not MISSING:
-        check_object(result, _RESULT, pointer + "/result", problems)
+        _check_result(result, pointer + "/result", problems)
     context = statement.get("context", MISSING)
     if context is not MISSING:
         check_context(context, pointer + "/context", problems, version, object_type)
-    check_properties(statement, _AFTER_CONTEXT, pointer, problems)
+    _check_after_context(statement, pointer, problems)
     if sub:
         return
 
-    check_properties(statement, _OUTER_ONLY, pointer, problems)
+    _check_outer_only(statement, pointer, problems)
     stated_version = statement.get("version", MISSING)
     if stated_version is not MISSING and (
         type(stated_version) is not str or _VERSION_RE[version].fullmatch(stated_version) is None
@@ -212,7 +211,7 @@ def _check_score(score: object, pointer: str, problems: list[Problem]) -> None:
     # §4.11: all four are JSON numbers; -1 <= scaled <= 1; min <= raw <= max.
     # §17 decision: min == max is accepted — the CTS only tests min > max, and a one-point
     # scale is a legitimate (if dull) score range.
-    if not check_object(score, _SCORE, pointer, problems):
+    if not _check_score_keys(score, pointer, problems):
         return
     values: dict[str, Any] = {}
     for name in _SCORE_PROPERTIES:
@@ -239,7 +238,7 @@ def _check_score(score: object, pointer: str, problems: list[Problem]) -> None:
 
 
 # §4.11: score, success, completion, response, duration, extensions.
-_RESULT: Final = shape(
+_check_result: Final = object_check(
     "a Result object",
     {
         "score": _check_score,
@@ -258,7 +257,7 @@ def _is_length(value: object) -> bool:
 
 # §4.16: structure only; whether attachments are accepted is decided elsewhere. sha2 is
 # required even when fileUrl is given.
-_ATTACHMENT: Final = shape(
+_check_attachment: Final = object_check(
     "an Attachment object",
     {
         "usageType": check_iri,
@@ -273,13 +272,9 @@ _ATTACHMENT: Final = shape(
 )
 
 
-def _check_attachment(value: object, pointer: str, problems: list[Problem]) -> None:
-    check_object(value, _ATTACHMENT, pointer, problems)
-
-
 # The properties after context, in a Statement and a SubStatement alike. §4.10, §16.4:
 # timestamps in the future are accepted.
-_AFTER_CONTEXT: Final = property_checks(
+_check_after_context: Final = properties_check(
     {
         "timestamp": check_timestamp,
         "attachments": array_check(_check_attachment, "an array of Attachment objects"),
@@ -287,6 +282,6 @@ _AFTER_CONTEXT: Final = property_checks(
 )
 # The properties only a Statement has (§4.10). §4.13: the LRS overwrites `stored`, but checks
 # a received value first.
-_OUTER_ONLY: Final = property_checks(
+_check_outer_only: Final = properties_check(
     {"id": check_uuid, "stored": check_timestamp, "authority": check_authority}
 )

@@ -498,13 +498,6 @@ def test_unknown_routes_and_methods_answer_json_errors(client):
     assert wrong.status_code == 405 and "error" in wrong.json
 
 
-def test_filtered_queries_are_refused_honestly_until_the_index_lands(client):
-    """Issue 2: filtered GET waits for issue 3; it answers a clear 400, never a fake result."""
-    response = get(client, verb="http://adlnet.gov/expapi/verbs/completed")
-    assert response.status_code == 400
-    assert "statementId" in response.json["error"]["message"]
-
-
 def test_request_log_writes_one_json_line_without_secrets(settings, ledger, capfd):
     """Issue 2 §7: one JSON line per request; secrets never logged."""
     from dataclasses import replace
