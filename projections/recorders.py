@@ -8,7 +8,12 @@ from typing import Any
 import psycopg
 from psycopg.sql import SQL
 
-from ledger.recorders import LedgerPostgresRecorder, LedgerSQLiteRecorder, StatementWrite
+from ledger.recorders import (
+    COPY_THRESHOLD,
+    LedgerPostgresRecorder,
+    LedgerSQLiteRecorder,
+    StatementWrite,
+)
 from projections.statement_index import (
     MAIN_COLUMNS,
     NAME,
@@ -24,15 +29,24 @@ from projections.statement_index import (
 #: those a voiding statement targets and that are not voiding themselves (1.0.3 Data §2.3.2:
 #: arrival order does not matter).
 _MARK_VOIDED = (
-    "UPDATE {s}statement_index AS t SET voided = 1 WHERE t.tenant = {p} AND t.statement_id {ids} "
-    "AND t.is_voiding = 0 AND t.voided = 0 AND EXISTS (SELECT 1 FROM {s}statement_index v "
-    "WHERE v.tenant = t.tenant AND v.ref_target = t.statement_id AND v.is_voiding = 1)"
+    "UPDATE {s}statement_index SET voided = 1 WHERE tenant = {p} AND is_voiding = 0 "
+    "AND voided = 0 AND statement_id IN (SELECT v.ref_target FROM {s}statement_index v "
+    "WHERE v.tenant = {p} AND v.ref_target IS NOT NULL AND v.ref_target {ids} "
+    "AND v.is_voiding = 1)"
 )
-_FLOOR = "SELECT max(stored_ms) AS floor FROM {s}statement_index"
+_FLOOR = "SELECT stored_ms AS floor FROM {s}statement_index_head WHERE id = 1"
+#: Remembers the newest `stored` (the floor of the next write, and Consistent-Through's).
+_HEAD = (
+    "INSERT INTO {s}statement_index_head (id, stored_ms) VALUES (1, {p}) "
+    "ON CONFLICT (id) DO UPDATE SET stored_ms = excluded.stored_ms "
+    "WHERE excluded.stored_ms > {s}statement_index_head.stored_ms"
+)
 _SELECT_VERSION = "SELECT version FROM {s}statement_index_tracking WHERE name = {p}"
 _DELETE_VERSION = "DELETE FROM {s}statement_index_tracking WHERE name = {p}"
 _INSERT_VERSION = "INSERT INTO {s}statement_index_tracking (name, version) VALUES ({p}, {p})"
 INDEX_TABLES = ("statement_index", "statement_index_agents", "statement_index_activities")
+_MAIN_TYPES = ["int8", "text", "text", "int8", "text", "text", "text", "text", "int2"]
+_SIDE_TYPES = ["text", "text", "int8", "int8", "int2"]
 
 
 def schema_prefix(schema: str) -> str:
@@ -68,15 +82,18 @@ class IndexedSQLiteRecorder(LedgerSQLiteRecorder):
 
     def construct_create_table_statements(self) -> list[str]:
         """The library's tables and the index's."""
-        return [*super().construct_create_table_statements(), *ddl("INTEGER")]
+        return [
+            *super().construct_create_table_statements(),
+            *ddl("INTEGER", without_rowid=" WITHOUT ROWID"),
+        ]
 
     def _prepare_index(self, write: StatementWrite) -> Any:
         return entries_of(write)
 
     def _stored_floor_ms(self, cursor: sqlite3.Cursor) -> int | None:
         cursor.execute(_FLOOR.format(s=""))
-        value = cursor.fetchone()[0]
-        return int(value) if value is not None else None
+        row = cursor.fetchone()
+        return int(row[0]) if row is not None else None
 
     def _index_statements(
         self,
@@ -90,11 +107,15 @@ class IndexedSQLiteRecorder(LedgerSQLiteRecorder):
 
     def _insert_index(self, cursor: Any, rows: IndexRows, affected: dict[str, list[str]]) -> None:
         insert_rows(cursor, rows)
+        if rows.main:
+            cursor.execute(_HEAD.format(s="", p="?"), (max(row[3] for row in rows.main),))
         for tenant, ids in affected.items():
             for start in range(0, len(ids), 500):
                 chunk = ids[start : start + 500]
                 marks = "IN (" + ",".join("?" * len(chunk)) + ")"
-                cursor.execute(_MARK_VOIDED.format(s="", p="?", ids=marks), [tenant, *chunk])
+                cursor.execute(
+                    _MARK_VOIDED.format(s="", p="?", ids=marks), [tenant, tenant, *chunk]
+                )
 
     def write_index_rows(self, rows: IndexRows, affected: dict[str, list[str]]) -> None:
         """Insert index rows (a rebuild's batch) in a transaction of their own."""
@@ -154,17 +175,29 @@ class IndexedPostgresRecorder(LedgerPostgresRecorder):
         )
         self._insert_agents = SQL(
             f"INSERT INTO {prefix}statement_index_agents (" + SIDE_COLUMNS.format(key="ifi") + ") "
-            "SELECT * FROM unnest(%b::bigint[], %b::text[], %b::text[], %b::smallint[], "
-            "%b::bigint[])"
+            "SELECT * FROM unnest(%b::text[], %b::text[], %b::bigint[], %b::bigint[], "
+            "%b::smallint[])"
         )
         self._insert_activities = SQL(
             f"INSERT INTO {prefix}statement_index_activities ("
             + SIDE_COLUMNS.format(key="activity")
-            + ") SELECT * FROM unnest(%b::bigint[], %b::text[], %b::text[], %b::smallint[], "
-            "%b::bigint[])"
+            + ") SELECT * FROM unnest(%b::text[], %b::text[], %b::bigint[], %b::bigint[], "
+            "%b::smallint[])"
+        )
+        self._copy_main = SQL(
+            f"COPY {prefix}statement_index ({MAIN_COLUMNS}) FROM STDIN (FORMAT BINARY)"
+        )
+        self._copy_agents = SQL(
+            f"COPY {prefix}statement_index_agents ({SIDE_COLUMNS.format(key='ifi')}) "
+            "FROM STDIN (FORMAT BINARY)"
+        )
+        self._copy_activities = SQL(
+            f"COPY {prefix}statement_index_activities ({SIDE_COLUMNS.format(key='activity')}) "
+            "FROM STDIN (FORMAT BINARY)"
         )
         self._mark_voided = SQL(_MARK_VOIDED.format(s=prefix, p="%s", ids="= ANY(%s)"))
         self._floor = SQL(_FLOOR.format(s=prefix))
+        self._head = SQL(_HEAD.format(s=prefix, p="%s"))
 
     def _prepare_index(self, write: StatementWrite) -> Any:
         return entries_of(write)
@@ -185,15 +218,26 @@ class IndexedPostgresRecorder(LedgerPostgresRecorder):
     def _insert_index(
         self, curs: psycopg.Cursor[Any], rows: IndexRows, affected: dict[str, list[str]]
     ) -> None:
-        for statement, table in (
-            (self._insert_main, rows.main),
-            (self._insert_agents, rows.agents),
-            (self._insert_activities, rows.activities),
+        """Insert the rows: INSERT … unnest for small writes (pipelined), COPY for large."""
+        copy = len(rows.main) > COPY_THRESHOLD
+        for statement, copy_statement, types, table in (
+            (self._insert_main, self._copy_main, _MAIN_TYPES, rows.main),
+            (self._insert_agents, self._copy_agents, _SIDE_TYPES, rows.agents),
+            (self._insert_activities, self._copy_activities, _SIDE_TYPES, rows.activities),
         ):
-            if table:
+            if not table:
+                continue
+            if copy:
+                with curs.copy(copy_statement) as writer:
+                    writer.set_types(types)
+                    for row in table:
+                        writer.write_row(row)
+            else:
                 curs.execute(statement, [list(column) for column in zip(*table, strict=True)])
+        if rows.main:
+            curs.execute(self._head, (max(row[3] for row in rows.main),), prepare=True)
         for tenant, ids in affected.items():
-            curs.execute(self._mark_voided, (tenant, ids), prepare=True)
+            curs.execute(self._mark_voided, (tenant, tenant, ids), prepare=True)
 
     def write_index_rows(self, rows: IndexRows, affected: dict[str, list[str]]) -> None:
         """Insert index rows (a rebuild's batch) in a transaction of their own."""

@@ -177,10 +177,10 @@ class IndexRows:
         )
         self.statement_ids.append(entry.statement_id)
         self.agents.extend(
-            (position, tenant, key, int(direct), millis) for key, direct in entry.agents.items()
+            (tenant, key, millis, position, int(direct)) for key, direct in entry.agents.items()
         )
         self.activities.extend(
-            (position, tenant, key, int(direct), millis) for key, direct in entry.activities.items()
+            (tenant, key, millis, position, int(direct)) for key, direct in entry.activities.items()
         )
 
 
@@ -188,15 +188,19 @@ MAIN_COLUMNS = (
     "position, tenant, statement_id, stored_ms, verb, activity, registration, ref_target, "
     "is_voiding"
 )
-SIDE_COLUMNS = "position, tenant, {key}, direct, stored_ms"
+SIDE_COLUMNS = "tenant, {key}, stored_ms, position, direct"
 
 
-def ddl(bigint: str = "BIGINT", schema: str = "") -> list[str]:
+def ddl(bigint: str = "BIGINT", schema: str = "", without_rowid: str = "") -> list[str]:
     """Return the CREATE statements of the index tables (the same on both stores).
+
+    The side tables are clustered on their query key (SQLite `WITHOUT ROWID`), so a row
+    costs one b-tree insert there; `statement_index_head` holds the newest `stored`.
 
     Args:
         bigint: the 64-bit integer type name.
         schema: a prefix for table names (`"myschema".` on PostgreSQL, empty on SQLite).
+        without_rowid: `" WITHOUT ROWID"` on SQLite.
     """
     statements = [
         "CREATE TABLE IF NOT EXISTS {s}statement_index ("
@@ -207,7 +211,6 @@ def ddl(bigint: str = "BIGINT", schema: str = "") -> list[str]:
         "ON {s}statement_index (tenant, statement_id)",
         "CREATE INDEX IF NOT EXISTS statement_index_stored "
         "ON {s}statement_index (tenant, stored_ms, position)",
-        "CREATE INDEX IF NOT EXISTS statement_index_all_stored ON {s}statement_index (stored_ms)",
         "CREATE INDEX IF NOT EXISTS statement_index_verb "
         "ON {s}statement_index (tenant, verb, stored_ms, position)",
         "CREATE INDEX IF NOT EXISTS statement_index_activity "
@@ -220,18 +223,17 @@ def ddl(bigint: str = "BIGINT", schema: str = "") -> list[str]:
         "CREATE INDEX IF NOT EXISTS statement_index_ref_target "
         "ON {s}statement_index (tenant, ref_target) WHERE ref_target IS NOT NULL",
         "CREATE TABLE IF NOT EXISTS {s}statement_index_agents ("
-        f"position {bigint} NOT NULL, tenant TEXT NOT NULL, ifi TEXT NOT NULL, "
-        f"direct SMALLINT NOT NULL, stored_ms {bigint} NOT NULL, PRIMARY KEY (position, ifi))",
-        "CREATE INDEX IF NOT EXISTS statement_index_agents_related "
-        "ON {s}statement_index_agents (tenant, ifi, stored_ms, position)",
+        f"tenant TEXT NOT NULL, ifi TEXT NOT NULL, stored_ms {bigint} NOT NULL, "
+        f"position {bigint} NOT NULL, direct SMALLINT NOT NULL, "
+        f"PRIMARY KEY (tenant, ifi, stored_ms, position)){without_rowid}",
         "CREATE INDEX IF NOT EXISTS statement_index_agents_direct "
         "ON {s}statement_index_agents (tenant, ifi, stored_ms, position) WHERE direct = 1",
         "CREATE TABLE IF NOT EXISTS {s}statement_index_activities ("
-        f"position {bigint} NOT NULL, tenant TEXT NOT NULL, activity TEXT NOT NULL, "
-        f"direct SMALLINT NOT NULL, stored_ms {bigint} NOT NULL, "
-        "PRIMARY KEY (position, activity))",
-        "CREATE INDEX IF NOT EXISTS statement_index_activities_related "
-        "ON {s}statement_index_activities (tenant, activity, stored_ms, position)",
+        f"tenant TEXT NOT NULL, activity TEXT NOT NULL, stored_ms {bigint} NOT NULL, "
+        f"position {bigint} NOT NULL, direct SMALLINT NOT NULL, "
+        f"PRIMARY KEY (tenant, activity, stored_ms, position)){without_rowid}",
+        "CREATE TABLE IF NOT EXISTS {s}statement_index_head ("
+        f"id INTEGER PRIMARY KEY, stored_ms {bigint} NOT NULL)",
         "CREATE TABLE IF NOT EXISTS {s}statement_index_tracking ("
         "name TEXT PRIMARY KEY, version INTEGER NOT NULL)",
     ]

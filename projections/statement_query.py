@@ -150,7 +150,8 @@ class StatementQueries:
             elif query.related_activities:
                 where.append(
                     f"EXISTS (SELECT 1 FROM {p}statement_index_activities x "
-                    "WHERE x.position = d.position AND x.activity = %s)"
+                    "WHERE x.tenant = d.tenant AND x.activity = %s "
+                    "AND x.stored_ms = d.stored_ms AND x.position = d.position)"
                 )
                 params.append(query.activity)
             else:
@@ -294,7 +295,7 @@ class StatementQueries:
         else:
             now, busy = datetime.now(UTC), self._sqlite_writer_active()
         if busy:
-            rows = self._rows(f"SELECT max(stored_ms) FROM {self.prefix}statement_index", [])
+            rows = self._rows(f"SELECT max(stored_ms) FROM {self.prefix}statement_index_head", [])
             newest = rows[0][0]
             now = datetime.fromtimestamp(newest / 1000, UTC) if newest else now
         return format_timestamp(now)

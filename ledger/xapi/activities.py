@@ -7,20 +7,19 @@ from typing import Any, Final
 from ledger.errors import Problem
 from ledger.xapi.primitives import (
     MISSING,
-    Check,
+    Rule,
     add_problem,
     allowed_keys,
     array_check,
     check_extensions,
-    check_iri,
     check_irl,
     check_keys,
     check_language_map,
     check_string,
-    constant_check,
+    equal_to,
     expected,
+    is_iri,
     object_check,
-    predicate_check,
 )
 
 #: §4.8: the interaction types, case-exact.
@@ -51,18 +50,18 @@ def _is_interaction_type(value: object) -> bool:
     return type(value) is str and value in INTERACTION_TYPES
 
 
-_DEFINITION_CHECKS: Final[dict[str, Check]] = {
+_DEFINITION_RULES: Final[dict[str, Rule]] = {
     "name": check_language_map,
     "description": check_language_map,
-    "type": check_iri,
+    "type": (is_iri, "an absolute IRI"),
     "moreInfo": check_irl,
     "extensions": check_extensions,
-    "interactionType": predicate_check(_is_interaction_type, _INTERACTION_TYPE_NAMES),
+    "interactionType": (_is_interaction_type, _INTERACTION_TYPE_NAMES),
 }
 _check_definition_properties: Final = object_check(
     "an Activity definition object",
-    _DEFINITION_CHECKS,
-    keys=(*_DEFINITION_CHECKS, "correctResponsesPattern", *_COMPONENT_LISTS),
+    _DEFINITION_RULES,
+    keys=allowed_keys(*_DEFINITION_RULES, "correctResponsesPattern", *_COMPONENT_LISTS),
 )
 _COMPONENT: Final = allowed_keys("id", "description")
 # [] is valid (no answer is correct); response strings are never parsed (§4.8).
@@ -80,7 +79,11 @@ def check_definition(value: object, pointer: str, problems: list[Problem]) -> No
 #: Check an Activity: `id` IRI required, objectType absent or "Activity" (§4.7).
 check_activity: Final = object_check(
     "an Activity object",
-    {"objectType": constant_check("Activity"), "id": check_iri, "definition": check_definition},
+    {
+        "objectType": equal_to("Activity"),
+        "id": (is_iri, "an absolute IRI"),
+        "definition": check_definition,
+    },
     required=("id",),
 )
 

@@ -9,6 +9,8 @@ from ledger.xapi.activities import check_activity
 from ledger.xapi.agents import check_actor, check_agent, check_group
 from ledger.xapi.primitives import (
     MISSING,
+    ObjectCheck,
+    Rule,
     add_problem,
     allowed_keys,
     array_check,
@@ -17,40 +19,50 @@ from ledger.xapi.primitives import (
     check_keys,
     check_string,
     check_uuid,
-    constant_check,
+    equal_to,
     expected,
     is_language_tag,
+    is_uuid,
     object_check,
-    predicate_check,
-    properties_check,
 )
-from ledger.xapi.versions import V2
+from ledger.xapi.versions import V1, V2
 
 #: Check a StatementRef, a Statement's object or a context's `statement`. §4.9:
 #: {objectType: "StatementRef", id: UUID}, both required, nothing else.
 check_statement_ref: Final = object_check(
     "a StatementRef object",
-    {"objectType": constant_check("StatementRef"), "id": check_uuid},
+    {
+        "objectType": equal_to("StatementRef"),
+        "id": (is_uuid, "a UUID in 8-4-4-4-12 form"),
+    },
     required=("objectType", "id"),
 )
 
 
-def _check_activity_list(value: object, pointer: str, problems: list[Problem]) -> None:
-    # §4.12: each an Activity or an array of Activities.
-    if isinstance(value, list):
-        for index, activity in enumerate(value):
-            check_activity(activity, f"{pointer}/{index}", problems)
-    elif isinstance(value, dict):
-        check_activity(value, pointer, problems)
-    else:
-        add_problem(problems, pointer, expected(value, "an Activity or an array of Activities"))
+_CONTEXT_ACTIVITY_LISTS: Final = ("parent", "grouping", "category", "other")
+_CONTEXT_ACTIVITIES: Final = allowed_keys(*_CONTEXT_ACTIVITY_LISTS)
 
 
-# §4.12: keys parent/grouping/category/other.
-_check_context_activities: Final = object_check(
-    "a contextActivities object",
-    dict.fromkeys(("parent", "grouping", "category", "other"), _check_activity_list),
-)
+def _check_context_activities(value: object, pointer: str, problems: list[Problem]) -> None:
+    # §4.12: keys parent/grouping/category/other; each an Activity or an array of Activities.
+    if not isinstance(value, dict):
+        add_problem(problems, pointer, expected(value, "a contextActivities object"))
+        return
+    check_keys(value, _CONTEXT_ACTIVITIES, pointer, problems)
+    for name in _CONTEXT_ACTIVITY_LISTS:
+        activities = value.get(name, MISSING)
+        if activities is MISSING:
+            continue
+        where = f"{pointer}/{name}"
+        if isinstance(activities, list):
+            for index, activity in enumerate(activities):
+                check_activity(activity, f"{where}/{index}", problems)
+        elif isinstance(activities, dict):
+            check_activity(activities, where, problems)
+        else:
+            add_problem(
+                problems, where, expected(activities, "an Activity or an array of Activities")
+            )
 
 
 def _check_relevant_types(value: object, pointer: str, problems: list[Problem]) -> None:
@@ -69,7 +81,7 @@ def _check_relevant_types(value: object, pointer: str, problems: list[Problem]) 
 _check_context_agent: Final = object_check(
     "a contextAgent object",
     {
-        "objectType": constant_check("contextAgent"),
+        "objectType": equal_to("contextAgent"),
         "agent": check_agent,
         "relevantTypes": _check_relevant_types,
     },
@@ -78,7 +90,7 @@ _check_context_agent: Final = object_check(
 _check_context_group: Final = object_check(
     "a contextGroup object",
     {
-        "objectType": constant_check("contextGroup"),
+        "objectType": equal_to("contextGroup"),
         "group": check_group,
         "relevantTypes": _check_relevant_types,
     },
@@ -105,30 +117,41 @@ _CONTEXT_V1: Final = allowed_keys(
         f"unknown property — new in xAPI 2.0.0 (allowed: {', '.join(_CONTEXT_PROPERTIES_V1)})",
     ),
 )
-_CONTEXT_V2: Final = allowed_keys(*_CONTEXT_PROPERTIES_V1, "contextAgents", "contextGroups")
 
-# The properties before revision and platform, those after, and those new in 2.0 (§16.3).
-_check_before_revision: Final = properties_check(
-    {
+
+def _check_string_of_activity(value: object, pointer: str, problems: list[Problem]) -> None:
+    # §4.12: revision and platform only describe an Activity object.
+    check_string(value, pointer, problems)
+    add_problem(problems, pointer, "is allowed only when the object is an Activity")
+
+
+def _context_check(version: str, object_is_activity: bool) -> ObjectCheck:
+    # §4.12 (and §16.3 for 2.0's contextAgents / contextGroups).
+    of_activity = check_string if object_is_activity else _check_string_of_activity
+    rules: dict[str, Rule] = {
         "registration": check_uuid,
         "instructor": check_actor,
         "team": check_group,
         "contextActivities": _check_context_activities,
-    }
-)
-_check_after_platform: Final = properties_check(
-    {
-        "language": predicate_check(is_language_tag, "an RFC 5646 language tag"),
+        "revision": of_activity,
+        "platform": of_activity,
+        "language": (is_language_tag, "an RFC 5646 language tag"),
         "statement": check_statement_ref,
         "extensions": check_extensions,
     }
-)
-_check_new_in_v2: Final = properties_check(
-    {
-        "contextAgents": array_check(_check_context_agent, "an array of contextAgent objects"),
-        "contextGroups": array_check(_check_context_group, "an array of contextGroup objects"),
-    }
-)
+    if version != V2:
+        return object_check("a Context object", rules, keys=_CONTEXT_V1)
+    rules["contextAgents"] = array_check(_check_context_agent, "an array of contextAgent objects")
+    rules["contextGroups"] = array_check(_check_context_group, "an array of contextGroup objects")
+    return object_check("a Context object", rules)
+
+
+# The context checks by rule set and by whether the object may be an Activity.
+_CONTEXT_CHECKS: Final = {
+    (version, object_is_activity): _context_check(version, object_is_activity)
+    for version in (V1, V2)
+    for object_is_activity in (True, False)
+}
 
 
 def check_context(
@@ -143,21 +166,5 @@ def check_context(
         version: The rule set, `V1` or `V2`.
         object_type: The objectType of the Statement's object, MISSING when unknown.
     """
-    if not isinstance(context, dict):
-        add_problem(problems, pointer, expected(context, "a Context object"))
-        return
-    check_keys(context, _CONTEXT_V2 if version == V2 else _CONTEXT_V1, pointer, problems)
-    _check_before_revision(context, pointer, problems)
-    for name in ("revision", "platform"):
-        value = context.get(name, MISSING)
-        if value is MISSING:
-            continue
-        check_string(value, f"{pointer}/{name}", problems)
-        if object_type is not MISSING and object_type != "Activity":
-            # §4.12: revision and platform only describe an Activity object.
-            add_problem(
-                problems, f"{pointer}/{name}", "is allowed only when the object is an Activity"
-            )
-    _check_after_platform(context, pointer, problems)
-    if version == V2:
-        _check_new_in_v2(context, pointer, problems)
+    object_is_activity = object_type is MISSING or object_type == "Activity"
+    _CONTEXT_CHECKS[version, object_is_activity](context, pointer, problems)

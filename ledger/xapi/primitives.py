@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable, Collection, Iterable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any, Final, NamedTuple, TypeGuard
 
@@ -353,6 +353,18 @@ def check_extensions(value: object, pointer: str, problems: list[Problem]) -> No
             add_problem(problems, f"{pointer}/{escape_key(key)}", "key must be an absolute IRI")
 
 
+def check_iri(value: object, pointer: str, problems: list[Problem]) -> None:
+    """Check that `value` is an absolute IRI (§3)."""
+    if not is_iri(value):
+        add_problem(problems, pointer, expected(value, "an absolute IRI"))
+
+
+def check_irl(value: object, pointer: str, problems: list[Problem]) -> None:
+    """Check that `value` is an IRL, i.e. an absolute IRI locating a resource (§4.17)."""
+    if not is_iri(value):
+        add_problem(problems, pointer, expected(value, "an absolute IRL (e.g. an http(s) URL)"))
+
+
 def check_uuid(value: object, pointer: str, problems: list[Problem]) -> None:
     """Check that `value` is a UUID string in 8-4-4-4-12 form (§4.1)."""
     if type(value) is not str or UUID_RE.fullmatch(value) is None:
@@ -391,47 +403,61 @@ def is_number(value: object) -> bool:
     return type(value) is int
 
 
-# --- property tables: an object's properties, each with its Check, run in table order ---
+# --- property tables: an object's properties, each with its rule, checked in table order ---
 
 #: A check of one value: records in `problems` what is wrong with `value`, found at `pointer`.
 #: Any value it returns is ignored.
 Check = Callable[[Any, str, list[Problem]], object]
+#: A test a value must pass, and what the value must be else ("must be …").
+Expect = tuple[Callable[[Any], bool], str]
+#: How a property table checks one property's value.
+Rule = Check | Expect
 #: A Check compiled from a property table; returns whether the value is an object.
 ObjectCheck = Callable[[Any, str, list[Problem]], TypeGuard[dict[Any, Any]]]
 
 
+def equal_to(constant: str) -> Expect:
+    """Return the rule that a value is `constant` (e.g. an objectType): "must be '…'"."""
+    return (lambda value: value == constant), f"'{constant}'"
+
+
 def object_check(
     what: str,
-    checks: Mapping[str, Check],
+    rules: Mapping[str, Rule],
     required: Collection[str] = (),
-    keys: Iterable[str] | None = None,
+    keys: AllowedKeys | None = None,
 ) -> ObjectCheck:
     """Compile the property table of an xAPI object into one Check of it.
 
     The Check reports a value that is not a JSON object ("must be `what`"); else each key
     outside `keys` (see `check_keys`), then, in table order, each `required` property that is
-    absent and what the Check of each present property finds.
+    absent and what the rule of each present property finds.
 
     Args:
         what: The object's description in problems, e.g. "a Result object".
-        checks: The Check of each property, in the order problems are reported.
+        rules: The rule of each property, in the order problems are reported: a Check, or an
+            Expect pair (test, what) for a property whose value must pass `test`.
         required: The properties that must be present.
-        keys: The allowed keys, in the order problems list them; by default those of `checks`.
+        keys: The allowed keys (see `allowed_keys`); by default those of `rules`, in order.
     """
-    return _compile(what, allowed_keys(*(checks if keys is None else keys)), checks, required)
+    return _compile(what, allowed_keys(*rules) if keys is None else keys, rules, required)
 
 
-def properties_check(checks: Mapping[str, Check], required: Collection[str] = ()) -> ObjectCheck:
+def properties_check(rules: Mapping[str, Rule], required: Collection[str] = ()) -> ObjectCheck:
     """Compile a property table like `object_check`, for an object whose keys are checked apart."""
-    return _compile(None, allowed_keys(), checks, required)
+    return _compile(None, allowed_keys(), rules, required)
 
 
 def _compile(
-    what: str | None, allowed: AllowedKeys, checks: Mapping[str, Check], required: Collection[str]
+    what: str | None, allowed: AllowedKeys, rules: Mapping[str, Rule], required: Collection[str]
 ) -> ObjectCheck:
-    # A closure per table, so that checking an object costs one call, as hand-written code would.
+    # One closure per table, so that an object costs one call, and an Expect rule none: the
+    # pointer of a property is built only when there is a problem to report there.
     keys = allowed.keys
-    rows = tuple((name, "/" + name, check, name in required) for name, check in checks.items())
+    rows = tuple(
+        (name, "/" + name, *(rule if isinstance(rule, tuple) else (rule, None)), name in required)
+        for name, rule in rules.items()
+    )
 
     def check_object(
         value: Any, pointer: str, problems: list[Problem]
@@ -442,57 +468,17 @@ def _compile(
                 return False
             if not keys.issuperset(value):
                 check_keys(value, allowed, pointer, problems)
-        for name, step, check, is_required in rows:
-            if name in value:  # faster than value.get(name, MISSING) on the hot path
-                check(value[name], pointer + step, problems)
+        for name, step, test, must_be, is_required in rows:
+            if name in value:  # faster than value.get(name, MISSING)
+                if must_be is None:
+                    test(value[name], pointer + step, problems)
+                elif not test(value[name]):
+                    add_problem(problems, pointer + step, expected(value[name], must_be))
             elif is_required:
                 add_problem(problems, pointer + step, "required property is missing")
         return True
 
     return check_object
-
-
-def iri_check(what: str) -> Check:
-    """Return a Check that a value is an absolute IRI (§3), else "must be `what`"."""
-
-    def check(value: object, pointer: str, problems: list[Problem]) -> None:
-        # Known IRIs skip the call to is_iri: most IRIs on the hot path are known.
-        if (type(value) is not str or value not in _KNOWN_IRIS) and not is_iri(value):
-            add_problem(problems, pointer, expected(value, what))
-
-    return check
-
-
-def pattern_check(pattern: re.Pattern[str], what: str) -> Check:
-    """Return a Check that a value is a string `pattern` matches in full, else "must be `what`"."""
-    fullmatch = pattern.fullmatch
-
-    def check(value: object, pointer: str, problems: list[Problem]) -> None:
-        if type(value) is not str or fullmatch(value) is None:
-            add_problem(problems, pointer, expected(value, what))
-
-    return check
-
-
-def predicate_check(predicate: Callable[[Any], bool], what: str) -> Check:
-    """Return a Check that `predicate` holds for a value, else "must be `what`"."""
-
-    def check(value: object, pointer: str, problems: list[Problem]) -> None:
-        if not predicate(value):
-            add_problem(problems, pointer, expected(value, what))
-
-    return check
-
-
-def constant_check(constant: str) -> Check:
-    """Return a Check that a value equals `constant` (an objectType), else "must be '…'"."""
-    what = f"'{constant}'"
-
-    def check(value: object, pointer: str, problems: list[Problem]) -> None:
-        if value != constant:
-            add_problem(problems, pointer, expected(value, what))
-
-    return check
 
 
 def array_check(item_check: Check, what: str) -> Check:
@@ -506,9 +492,3 @@ def array_check(item_check: Check, what: str) -> Check:
             item_check(item, f"{pointer}/{index}", problems)
 
     return check
-
-
-#: Check that a value is an absolute IRI (§3).
-check_iri: Final = iri_check("an absolute IRI")
-#: Check that a value is an IRL, i.e. an absolute IRI locating a resource (§4.17).
-check_irl: Final = iri_check("an absolute IRL (e.g. an http(s) URL)")

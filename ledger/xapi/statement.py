@@ -11,14 +11,12 @@ from ledger.xapi.agents import check_actor, check_agent, check_authority, check_
 from ledger.xapi.context import check_context, check_statement_ref
 from ledger.xapi.primitives import (
     MISSING,
-    SHA2_RE,
     add_problem,
     allowed_keys,
     array_check,
     check_boolean,
     check_duration,
     check_extensions,
-    check_iri,
     check_irl,
     check_keys,
     check_language_map,
@@ -26,10 +24,10 @@ from ledger.xapi.primitives import (
     check_timestamp,
     check_uuid,
     expected,
+    is_iri,
     is_number,
+    is_sha2_hex,
     object_check,
-    pattern_check,
-    predicate_check,
     properties_check,
 )
 from ledger.xapi.versions import V1, V2
@@ -84,10 +82,12 @@ _MEDIA_TYPE_RE: Final = re.compile(
 
 # §4.5: {id: IRI (required), display: language map}.
 _check_verb: Final = object_check(
-    "a Verb object", {"id": check_iri, "display": check_language_map}, required=("id",)
+    "a Verb object",
+    {"id": (is_iri, "an absolute IRI"), "display": check_language_map},
+    required=("id",),
 )
 _SCORE_PROPERTIES: Final = ("scaled", "raw", "min", "max")
-_check_score_keys: Final = object_check("a Score object", {}, keys=_SCORE_PROPERTIES)
+_check_score_keys: Final = object_check("a Score object", {}, keys=allowed_keys(*_SCORE_PROPERTIES))
 
 
 def validate_statement(statement: object, version: str, *, pointer: str = "") -> None:
@@ -251,6 +251,10 @@ _check_result: Final = object_check(
 )
 
 
+def _is_media_type(value: object) -> bool:
+    return type(value) is str and _MEDIA_TYPE_RE.fullmatch(value) is not None
+
+
 def _is_length(value: object) -> bool:
     return type(value) is int and value >= 0
 
@@ -260,12 +264,12 @@ def _is_length(value: object) -> bool:
 _check_attachment: Final = object_check(
     "an Attachment object",
     {
-        "usageType": check_iri,
+        "usageType": (is_iri, "an absolute IRI"),
         "display": check_language_map,
         "description": check_language_map,
-        "contentType": pattern_check(_MEDIA_TYPE_RE, "a media type string"),
-        "length": predicate_check(_is_length, "a non-negative integer"),
-        "sha2": pattern_check(SHA2_RE, "the hex SHA-2 digest of the attachment"),
+        "contentType": (_is_media_type, "a media type string"),
+        "length": (_is_length, "a non-negative integer"),
+        "sha2": (is_sha2_hex, "the hex SHA-2 digest of the attachment"),
         "fileUrl": check_irl,
     },
     required=("usageType", "display", "contentType", "length", "sha2"),
