@@ -90,14 +90,33 @@ STATEMENT_TOPIC = get_topic(Statement)
 def recorded_state(
     tenant: str, statement: dict[str, Any], credential: str, when: datetime
 ) -> dict[str, Any]:
-    """Return the state of a `Statement.Recorded` event, as the mapper would build it."""
+    """Return the state of a `Statement.Recorded` event, as the mapper would build it.
+
+    The statement comes last, so a reader can cut its JSON out of the stored state without
+    parsing it (see `statement_json`).
+    """
     return {
         "timestamp": when,
         "originator_topic": STATEMENT_TOPIC,
         "tenant": tenant,
-        "statement": statement,
         "credential": credential,
+        "statement": statement,
     }
+
+
+_STATEMENT_KEY = b'"statement":'
+_CREDENTIAL_KEY = b'"credential":'
+
+
+def statement_json(state: bytes) -> bytes | None:
+    """Return the statement's JSON from a `Recorded` event's stored state, unparsed.
+
+    Returns None when the state is not laid out with the statement last (then parse it).
+    """
+    start = state.find(_STATEMENT_KEY)
+    if start == -1 or state.rfind(_CREDENTIAL_KEY, 0, start) == -1 or not state.endswith(b"}}"):
+        return None
+    return state[start + len(_STATEMENT_KEY) : -1]
 
 
 def voided_state(tenant: str, voiding_statement_id: str, when: datetime) -> dict[str, Any]:

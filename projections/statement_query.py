@@ -19,6 +19,7 @@ from eventsourcing.sqlite import SQLiteDatastore
 from ledger.application import Ledger
 from ledger.errors import InvalidInputError, Problem
 from ledger.recorders import LedgerPostgresRecorder, LedgerSQLiteRecorder
+from ledger.statements import statement_json
 from ledger.xapi.primitives import format_timestamp
 from projections.recorders import schema_prefix
 
@@ -276,6 +277,16 @@ class StatementQueries:
         """Return the statements recorded at the given log positions, in that order."""
         states = self.recorder.select_states_at(positions)
         return [orjson.loads(states[position])["statement"] for position in positions]
+
+    def statement_json_at(self, positions: Sequence[int]) -> list[bytes]:
+        """Return the statements' JSON as stored, unparsed where the layout allows."""
+        states = self.recorder.select_states_at(positions)
+        found = []
+        for position in positions:
+            state = states[position]
+            raw = statement_json(state)
+            found.append(raw if raw is not None else orjson.dumps(orjson.loads(state)["statement"]))
+        return found
 
     def consistent_through(self) -> str:
         """Return a time before which every stored statement is in the index (Comm §2.1.3).

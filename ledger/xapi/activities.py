@@ -70,9 +70,9 @@ _check_pattern: Final = array_check(check_string, "an array of strings")
 
 def check_definition(value: object, pointer: str, problems: list[Problem]) -> None:
     """Check an Activity definition, interaction properties included (§4.7, §4.8)."""
-    if _check_definition_properties(value, pointer, problems) and not _INTERACTION_KEYS.isdisjoint(
-        value
-    ):
+    if not _check_definition_properties(value, pointer, problems):
+        return
+    if not _INTERACTION_KEYS.isdisjoint(value):
         _check_interaction(value, "interactionType" not in value, pointer, problems)
 
 

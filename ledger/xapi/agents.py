@@ -21,18 +21,14 @@ from ledger.xapi.primitives import (
 _ONE_IFI: Final = "must carry exactly one of mbox, mbox_sha1sum, openid, account"
 
 
-def _is_string(value: object) -> bool:
-    return type(value) is str
-
-
 # §4.3: {homePage: IRL, name: string}, both required, nothing else.
 _check_account: Final = object_check(
     "an object with homePage and name",
-    {"homePage": (is_iri, "an absolute IRL"), "name": (_is_string, "a string")},
+    {"homePage": (is_iri, "an absolute IRL"), "name": check_string},
     required=("homePage", "name"),
 )
-# §4.2, §4.3: an optional name, then each inverse functional identifier (IFI) present. The
-# objectType is checked before.
+# §4.2, §4.3: an optional name, then each inverse functional identifier (IFI) present; the
+# objectType is checked before, by the caller, which has made sure of an object.
 _NAME_AND_IFIS: Final[dict[str, Rule]] = {
     "name": check_string,
     "mbox": (is_mailto_iri, "a mailto IRI (mailto:name@example.com)"),

@@ -9,6 +9,7 @@ from ledger.xapi.activities import check_activity
 from ledger.xapi.agents import check_actor, check_agent, check_group
 from ledger.xapi.primitives import (
     MISSING,
+    Check,
     ObjectCheck,
     Rule,
     add_problem,
@@ -16,7 +17,6 @@ from ledger.xapi.primitives import (
     array_check,
     check_extensions,
     check_iri,
-    check_keys,
     check_string,
     check_uuid,
     equal_to,
@@ -39,30 +39,22 @@ check_statement_ref: Final = object_check(
 )
 
 
-_CONTEXT_ACTIVITY_LISTS: Final = ("parent", "grouping", "category", "other")
-_CONTEXT_ACTIVITIES: Final = allowed_keys(*_CONTEXT_ACTIVITY_LISTS)
+def _check_activities(value: object, pointer: str, problems: list[Problem]) -> None:
+    # §4.12: each an Activity or an array of Activities.
+    if isinstance(value, list):
+        for index, activity in enumerate(value):
+            check_activity(activity, f"{pointer}/{index}", problems)
+    elif isinstance(value, dict):
+        check_activity(value, pointer, problems)
+    else:
+        add_problem(problems, pointer, expected(value, "an Activity or an array of Activities"))
 
 
-def _check_context_activities(value: object, pointer: str, problems: list[Problem]) -> None:
-    # §4.12: keys parent/grouping/category/other; each an Activity or an array of Activities.
-    if not isinstance(value, dict):
-        add_problem(problems, pointer, expected(value, "a contextActivities object"))
-        return
-    check_keys(value, _CONTEXT_ACTIVITIES, pointer, problems)
-    for name in _CONTEXT_ACTIVITY_LISTS:
-        activities = value.get(name, MISSING)
-        if activities is MISSING:
-            continue
-        where = f"{pointer}/{name}"
-        if isinstance(activities, list):
-            for index, activity in enumerate(activities):
-                check_activity(activity, f"{where}/{index}", problems)
-        elif isinstance(activities, dict):
-            check_activity(activities, where, problems)
-        else:
-            add_problem(
-                problems, where, expected(activities, "an Activity or an array of Activities")
-            )
+# §4.12: keys parent/grouping/category/other.
+_check_context_activities: Final = object_check(
+    "a contextActivities object",
+    dict.fromkeys(("parent", "grouping", "category", "other"), _check_activities),
+)
 
 
 def _check_relevant_types(value: object, pointer: str, problems: list[Problem]) -> None:
@@ -76,26 +68,23 @@ def _check_relevant_types(value: object, pointer: str, problems: list[Problem]) 
             check_iri(iri, f"{pointer}/{index}", problems)
 
 
-# §16.3: arrays of {objectType: "contextAgent", agent, relevantTypes?} or
-# {objectType: "contextGroup", group, relevantTypes?}; items independent of each other.
-_check_context_agent: Final = object_check(
-    "a contextAgent object",
-    {
-        "objectType": equal_to("contextAgent"),
-        "agent": check_agent,
-        "relevantTypes": _check_relevant_types,
-    },
-    required=("objectType", "agent"),
-)
-_check_context_group: Final = object_check(
-    "a contextGroup object",
-    {
-        "objectType": equal_to("contextGroup"),
-        "group": check_group,
-        "relevantTypes": _check_relevant_types,
-    },
-    required=("objectType", "group"),
-)
+def _context_members_check(kind: str, member_key: str, check_member: Check) -> Check:
+    # §16.3: arrays of {objectType: "contextAgent", agent, relevantTypes?} or
+    # {objectType: "contextGroup", group, relevantTypes?}; items independent of each other.
+    check_item = object_check(
+        f"a {kind} object",
+        {
+            "objectType": equal_to(kind),
+            member_key: check_member,
+            "relevantTypes": _check_relevant_types,
+        },
+        required=("objectType", member_key),
+    )
+    return array_check(check_item, f"an array of {kind} objects")
+
+
+_check_context_agents: Final = _context_members_check("contextAgent", "agent", check_agent)
+_check_context_groups: Final = _context_members_check("contextGroup", "group", check_group)
 
 
 _CONTEXT_PROPERTIES_V1: Final = (
@@ -141,8 +130,8 @@ def _context_check(version: str, object_is_activity: bool) -> ObjectCheck:
     }
     if version != V2:
         return object_check("a Context object", rules, keys=_CONTEXT_V1)
-    rules["contextAgents"] = array_check(_check_context_agent, "an array of contextAgent objects")
-    rules["contextGroups"] = array_check(_check_context_group, "an array of contextGroup objects")
+    rules["contextAgents"] = _check_context_agents
+    rules["contextGroups"] = _check_context_groups
     return object_check("a Context object", rules)
 
 

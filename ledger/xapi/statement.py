@@ -11,6 +11,7 @@ from ledger.xapi.agents import check_actor, check_agent, check_authority, check_
 from ledger.xapi.context import check_context, check_statement_ref
 from ledger.xapi.primitives import (
     MISSING,
+    ObjectCheck,
     add_problem,
     allowed_keys,
     array_check,
@@ -35,45 +36,20 @@ from ledger.xapi.versions import V1, V2
 #: §6: the verb that makes a Statement a voiding Statement.
 VOIDED_VERB: Final = "http://adlnet.gov/expapi/verbs/voided"
 
+_SHARED_PROPERTIES: Final = ("actor", "verb", "object", "result", "context", "timestamp")
 _STATEMENT: Final = allowed_keys(
-    "id",
-    "actor",
-    "verb",
-    "object",
-    "result",
-    "context",
-    "timestamp",
-    "stored",
-    "authority",
-    "version",
-    "attachments",
+    "id", *_SHARED_PROPERTIES, "stored", "authority", "version", "attachments"
 )
 # §4.10: properties a SubStatement must not carry (they belong to the outer Statement).
 _SUBSTATEMENT: Final = allowed_keys(
     "objectType",
-    "actor",
-    "verb",
-    "object",
-    "result",
-    "context",
-    "timestamp",
+    *_SHARED_PROPERTIES,
     "attachments",
     refusals=dict.fromkeys(
         ("id", "stored", "version", "authority"), "not allowed in a SubStatement"
     ),
 )
 _OBJECT_TYPES: Final = "one of Activity, Agent, Group, StatementRef, SubStatement"
-
-# §4.15: under 1.0.3 rules `version` is 1.0 or 1.0.x; §16.1/§17: under 2.0 rules also 2.0.x
-# (bare `2.0` accepted like bare `1.0`); 1.1.0, 0.9.9 and free text are refused (CTS).
-_VERSION_RE: Final = {
-    V1: re.compile(r"1\.0(?:\.[0-9]+)?", re.ASCII),
-    V2: re.compile(r"[12]\.0(?:\.[0-9]+)?", re.ASCII),
-}
-_VERSION_EXPECTED: Final = {
-    V1: "'1.0' or '1.0.x' under xAPI 1.0.3 rules",
-    V2: "'1.0', '1.0.x', '2.0' or '2.0.x'",
-}
 
 # RFC 6838 type/subtype with optional parameters (§4.16 contentType), leniently.
 _MEDIA_TYPE_RE: Final = re.compile(
@@ -161,14 +137,7 @@ def _check_statement(
     if sub:
         return
 
-    _check_outer_only(statement, pointer, problems)
-    stated_version = statement.get("version", MISSING)
-    if stated_version is not MISSING and (
-        type(stated_version) is not str or _VERSION_RE[version].fullmatch(stated_version) is None
-    ):
-        add_problem(
-            problems, pointer + "/version", expected(stated_version, _VERSION_EXPECTED[version])
-        )
+    _CHECK_OUTER_ONLY[version](statement, pointer, problems)
     if verb_id == VOIDED_VERB and object_type != "StatementRef" and obj is not MISSING:
         # §6, §16.5: a voiding Statement's object is a StatementRef with an id.
         add_problem(
@@ -284,8 +253,35 @@ _check_after_context: Final = properties_check(
         "attachments": array_check(_check_attachment, "an array of Attachment objects"),
     }
 )
-# The properties only a Statement has (§4.10). §4.13: the LRS overwrites `stored`, but checks
-# a received value first.
-_check_outer_only: Final = properties_check(
-    {"id": check_uuid, "stored": check_timestamp, "authority": check_authority}
-)
+
+# §4.15: under 1.0.3 rules `version` is 1.0 or 1.0.x; §16.1/§17: under 2.0 rules also 2.0.x
+# (bare `2.0` accepted like bare `1.0`); 1.1.0, 0.9.9 and free text are refused (CTS).
+_VERSION_RE: Final = {
+    V1: re.compile(r"1\.0(?:\.[0-9]+)?", re.ASCII),
+    V2: re.compile(r"[12]\.0(?:\.[0-9]+)?", re.ASCII),
+}
+_VERSION_EXPECTED: Final = {
+    V1: "'1.0' or '1.0.x' under xAPI 1.0.3 rules",
+    V2: "'1.0', '1.0.x', '2.0' or '2.0.x'",
+}
+
+
+def _outer_only(version: str) -> ObjectCheck:
+    # The properties only a Statement has (§4.10), by rule set. §4.13: the LRS overwrites
+    # `stored`, but checks a received value first.
+    fullmatch = _VERSION_RE[version].fullmatch
+
+    def is_version(value: object) -> bool:
+        return type(value) is str and fullmatch(value) is not None
+
+    return properties_check(
+        {
+            "id": check_uuid,
+            "stored": check_timestamp,
+            "authority": check_authority,
+            "version": (is_version, _VERSION_EXPECTED[version]),
+        }
+    )
+
+
+_CHECK_OUTER_ONLY: Final = {version: _outer_only(version) for version in (V1, V2)}
