@@ -35,6 +35,7 @@ from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteDatastore
 from eventsourcing.utils import retry
 from psycopg.sql import SQL, Composed, Identifier
 
+from ledger.xapi.primitives import epoch_ms
 from ledger.xapi.primitives import format_timestamp as format_stored
 
 #: Writes of more events than this use COPY on PostgreSQL; fewer a pipelined INSERT.
@@ -320,6 +321,6 @@ _BEGIN, _COMMIT = SQL("BEGIN"), SQL("COMMIT")
 
 def _stored_at(now: datetime, floor_ms: int | None) -> str:
     """Return `stored` for a write: the clock, but never before the latest `stored` written."""
-    if floor_ms is not None and now.timestamp() * 1000 < floor_ms:
+    if floor_ms is not None and epoch_ms(now) < floor_ms:
         now = datetime.fromtimestamp(floor_ms / 1000, UTC)
     return format_stored(now)

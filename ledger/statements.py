@@ -10,15 +10,15 @@ from eventsourcing.domain import Aggregate
 from eventsourcing.utils import get_topic
 
 from ledger.ids import statement_aggregate_id
-
-VOIDED_VERB = "http://adlnet.gov/expapi/verbs/voided"
+from ledger.xapi.statement import VOIDED_VERB
 
 
 def voiding_target(statement: dict[str, Any]) -> str | None:
     """Return the id of the Statement that `statement` voids, or None if it voids nothing.
 
-    A voiding Statement has the verb `…/verbs/voided` and a StatementRef object (xAPI 1.0.3
-    Data §2.3.2); the validator has already refused other objects for that verb.
+    A voiding Statement has the verb `…/verbs/voided`, exactly (IRIs that differ only in the
+    case of scheme or host match the `verb` query filter, but do not void), and a StatementRef
+    object (xAPI 1.0.3 Data §2.3.2); the validator has already refused other objects for it.
     """
     if statement["verb"]["id"] != VOIDED_VERB:
         return None

@@ -16,9 +16,9 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from ledger.statements import VOIDED_VERB
+from ledger.statements import voiding_target
 from ledger.xapi.equivalence import normalise_iri
-from ledger.xapi.primitives import parse_timestamp
+from ledger.xapi.primitives import epoch_ms, parse_timestamp
 
 NAME = "statement_index"
 #: Bump when the rows change: `db migrate` then rebuilds the index from the log.
@@ -140,7 +140,7 @@ def index_entry(statement: Mapping[str, Any]) -> IndexEntry:
         activity=activity,
         registration=registration.lower() if registration else None,
         ref_target=ref_target,
-        is_voiding=ref_target is not None and statement["verb"]["id"] == VOIDED_VERB,
+        is_voiding=voiding_target(statement) is not None,
         agents=agents,
         activities=activities,
     )
@@ -148,7 +148,7 @@ def index_entry(statement: Mapping[str, Any]) -> IndexEntry:
 
 def stored_ms(stored: str) -> int:
     """Return a `stored` timestamp as milliseconds since the epoch."""
-    return int(parse_timestamp(stored).timestamp() * 1000 + 0.5)
+    return epoch_ms(parse_timestamp(stored))
 
 
 @dataclass

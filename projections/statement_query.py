@@ -25,8 +25,6 @@ from projections.recorders import schema_prefix
 
 #: The most statements one page holds; `limit=0` asks for this many (Comm §2.1.3).
 MAX_LIMIT = 500
-#: How deep a chain of StatementRefs is followed (1.0.3 Comm §2.1.3: "recursively").
-_MAX_REF_DEPTH = 10
 _REF_CHUNK = 200
 
 Key = tuple[int, int]  # (stored_ms, position): the order of results
@@ -249,10 +247,16 @@ class StatementQueries:
         return found
 
     def _target_matches(self, tenant: str, query: StatementFilter, target: str) -> bool:
-        """Whether the statement `target` (or the one it refers to, and so on) matches."""
+        """Whether the statement `target` (or the one it refers to, and so on) matches.
+
+        The chain is followed to its end (1.0.3 Comm §2.1.3: "recursively"); a cycle of
+        references, which clients can build by choosing ids, ends where it repeats.
+        """
         p = self.prefix
         source, where, params = self._filter_sql(tenant, query, with_voided=True)
-        for _ in range(_MAX_REF_DEPTH):
+        seen: set[str] = set()
+        while target not in seen:
+            seen.add(target)
             rows = self._rows(
                 f"SELECT position, ref_target FROM {p}statement_index "
                 "WHERE tenant = %s AND statement_id = %s",

@@ -248,7 +248,9 @@ class _Filters:
         return True
 
 
-def matching_ids(statements: Sequence[Json], params: Mapping[str, Any]) -> list[str]:
+def matching_ids(
+    statements: Sequence[Json], params: Mapping[str, Any], *, statement_refs: bool = True
+) -> list[str]:
     """Return the ids GET /xapi/statements must return for `params`, in order (checklist §7).
 
     Args:
@@ -257,6 +259,7 @@ def matching_ids(statements: Sequence[Json], params: Mapping[str, Any]) -> list[
         params: the query parameters as sent (strings; `agent` as JSON) or parsed: agent,
             verb, activity, registration, related_agents, related_activities, since, until,
             ascending. `limit` and `format` are ignored: this is the whole, unpaged answer.
+        statement_refs: False leaves out the StatementRef rule (to tell when it mattered).
 
     Returns:
         Lower-cased statement ids: not voided (§6), stored in (since, until] (§7.2), matching
@@ -272,7 +275,7 @@ def matching_ids(statements: Sequence[Json], params: Mapping[str, Any]) -> list[
         if filters.direct(statement):
             return True
         obj = statement["object"]
-        if obj.get("objectType") != "StatementRef":
+        if not statement_refs or obj.get("objectType") != "StatementRef":
             return False
         target_id = uuid_key(obj["id"])
         target = by_id.get(target_id)

@@ -9,6 +9,7 @@ from ledger.errors import InvalidInputError, InvalidJSONError, Problem
 from ledger.xapi import is_iri, is_timestamp, is_uuid, parse_json, parse_timestamp
 from ledger.xapi.agents import validate_agent
 from ledger.xapi.equivalence import normalise_iri
+from ledger.xapi.primitives import epoch_ms
 from projections.statement_index import ifi_key
 from projections.statement_query import MAX_LIMIT, StatementFilter
 
@@ -38,7 +39,7 @@ def _millis(params: dict[str, str], name: str) -> int | None:
         return None
     if not is_timestamp(value):
         raise _bad(name, "must be an ISO 8601 timestamp")
-    return int(parse_timestamp(value).timestamp() * 1000 // 1)
+    return epoch_ms(parse_timestamp(value))
 
 
 def parse_limit(params: dict[str, str]) -> int:

@@ -314,6 +314,18 @@ def parse_timestamp(value: str) -> datetime:
     return parsed
 
 
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MILLISECOND = timedelta(milliseconds=1)
+
+
+def epoch_ms(moment: datetime) -> int:
+    """Return an aware datetime as whole milliseconds since the epoch, rounded down.
+
+    Integer arithmetic: a float would put some microsecond values in the wrong millisecond.
+    """
+    return (moment - _EPOCH) // _MILLISECOND
+
+
 def format_timestamp(moment: datetime) -> str:
     """Format `moment` as `YYYY-MM-DDTHH:MM:SS.fffZ` in UTC, milliseconds truncated (§4.13).
 

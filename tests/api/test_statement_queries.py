@@ -264,6 +264,25 @@ def test_statement_refs_match_through_their_targets_recursively(client):
     assert target["id"] not in ids(client, agent=agent(CAROL), since=target_stored)
 
 
+def test_statement_ref_chains_are_followed_to_their_end_and_cycles_end(client):
+    """1.0.3 Comm §2.1.3: "recursively", however long the chain; a cycle matches nothing."""
+
+    def ref(target_id):
+        return {"objectType": "StatementRef", "id": target_id}
+
+    chain = [with_id(actor=CAROL)]
+    for _ in range(15):
+        chain.append(with_id(actor=BOB, object=ref(chain[-1]["id"]), context=None))
+    first, second = str(uuid.uuid4()), str(uuid.uuid4())
+    cycle = [
+        {**with_id(actor=BOB, object=ref(second), context=None), "id": first},
+        {**with_id(actor=BOB, object=ref(first), context=None), "id": second},
+    ]
+    post(client, chain + cycle)
+    assert ids(client, agent=agent(CAROL)) == [s["id"] for s in chain][::-1]
+    assert ids(client, verb="http://example.com/never") == []
+
+
 def test_statement_refs_to_statements_stored_later_match_once_they_arrive(client):
     """Arrival order does not matter for the StatementRef rule."""
     target = with_id(actor=CAROL)
