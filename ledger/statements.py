@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any, cast
 from uuid import UUID
@@ -13,7 +14,7 @@ from ledger.ids import statement_aggregate_id
 from ledger.xapi.statement import VOIDED_VERB
 
 
-def voiding_target(statement: dict[str, Any]) -> str | None:
+def voiding_target(statement: Mapping[str, Any]) -> str | None:
     """Return the id of the Statement that `statement` voids, or None if it voids nothing.
 
     A voiding Statement has the verb `…/verbs/voided`, exactly (IRIs that differ only in the
