@@ -27,6 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import orjson
 
+from bench.args import non_negative, positive
 from bench.statements import make_statements
 
 USAGE_EPILOG: Final = """\
@@ -424,20 +425,6 @@ def _parse_phases(text: str) -> list[str]:
     return list(dict.fromkeys(names))
 
 
-def _positive(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
-    return value
-
-
-def _non_negative(text: str) -> int:
-    value = int(text)
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must not be negative, not {value}")
-    return value
-
-
 def build_parser() -> argparse.ArgumentParser:
     """Return the command-line parser."""
     parser = argparse.ArgumentParser(
@@ -459,20 +446,20 @@ def build_parser() -> argparse.ArgumentParser:
     for name, spec in PHASES.items():
         parser.add_argument(
             f"--{name}-requests",
-            type=_positive,
+            type=positive,
             metavar="N",
             help=f"requests in phase {name} (default {spec.default_requests:,}, --quick /10)",
         )
     parser.add_argument(
         "--batch-concurrency",
-        type=_positive,
+        type=positive,
         default=1,
         metavar="N",
         help="concurrent connections for the batch phases (default 1)",
     )
     parser.add_argument(
         "--warmup",
-        type=_non_negative,
+        type=non_negative,
         default=20,
         metavar="N",
         help="untimed warm-up requests before each phase (default 20)",

@@ -38,6 +38,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import orjson
 
+from bench.args import non_negative, positive
 from bench.ingest import CONNECTIONS_OPENED, Connection, Tally, Target, percentile
 from bench.statements import (
     _CMI5_CATEGORY,
@@ -1187,20 +1188,6 @@ def _parse_kinds(text: str) -> list[str]:
     return list(dict.fromkeys(names))
 
 
-def _positive(text: str) -> int:
-    value = int(text.replace(",", "").replace("_", ""))
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
-    return value
-
-
-def _non_negative(text: str) -> int:
-    value = int(text)
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be at least 0, not {value}")
-    return value
-
-
 def build_parser() -> argparse.ArgumentParser:
     """Return the command-line parser."""
     parser = argparse.ArgumentParser(
@@ -1214,7 +1201,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("secret", help="credential secret (Basic auth password)")
     parser.add_argument(
         "--statements",
-        type=_positive,
+        type=positive,
         default=1_000_000,
         metavar="N",
         help="Statements in the workload (default 1,000,000)",
@@ -1231,13 +1218,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--repeat",
-        type=_positive,
+        type=positive,
         metavar="R",
         help="timed requests per query kind (default 200, --quick 20)",
     )
     parser.add_argument(
         "--more-chains",
-        type=_positive,
+        type=positive,
         metavar="C",
         help=f"`more` chains of {MORE_DEPTH} pages (default R // 10)",
     )
@@ -1250,7 +1237,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--warmup",
-        type=_non_negative,
+        type=non_negative,
         default=5,
         metavar="N",
         help="untimed requests (pages, for more) before each kind (default 5)",

@@ -33,6 +33,7 @@ from eventsourcing.persistence import (
 from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore
 from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteDatastore
 from eventsourcing.utils import retry
+from psycopg.rows import tuple_row
 from psycopg.sql import SQL, Composed, Identifier
 
 from ledger.xapi.primitives import epoch_ms
@@ -141,6 +142,19 @@ class LedgerSQLiteRecorder(SQLiteApplicationRecorder):
                 found.update((row[0], row[1]) for row in c.fetchall())
         return found
 
+    def select_states_after(
+        self, position: int, stop: int, topic: str, limit: int
+    ) -> list[tuple[int, bytes]]:
+        """Return (notification id, state) of up to `limit` events of `topic` after `position`
+        and at most `stop`, in log order (a lean `select_notifications` for replays)."""
+        with self.datastore.transaction(commit=False) as c:
+            c.execute(
+                f"SELECT rowid, state FROM {self.events_table_name} WHERE rowid > ? "
+                "AND rowid <= ? AND topic = ? ORDER BY rowid LIMIT ?",
+                (position, stop, topic, limit),
+            )
+            return [(row[0], row[1]) for row in c.fetchall()]
+
     def select_events_of(self, originator_ids: Sequence[UUID]) -> list[StoredEvent]:
         """Return the events of the given aggregates, by aggregate then version."""
         found: list[StoredEvent] = []
@@ -198,6 +212,10 @@ class LedgerPostgresRecorder(PostgresApplicationRecorder):
         self._primary_key_name = f"{self.events_table_name}_pkey"
         self._select_states = SQL(
             "SELECT notification_id, state FROM {} WHERE notification_id = ANY(%s)"
+        ).format(table)
+        self._select_after = SQL(
+            "SELECT notification_id, state FROM {} WHERE notification_id > %s "
+            "AND notification_id <= %s AND topic = %s ORDER BY notification_id LIMIT %s"
         ).format(table)
 
     @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
@@ -291,6 +309,18 @@ class LedgerPostgresRecorder(PostgresApplicationRecorder):
         with self.datastore.get_connection() as conn, conn.cursor() as curs:
             curs.execute(self._select_states, (list(positions),), prepare=True)
             return {row["notification_id"]: bytes(row["state"]) for row in curs.fetchall()}
+
+    @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
+    def select_states_after(
+        self, position: int, stop: int, topic: str, limit: int
+    ) -> list[tuple[int, bytes]]:
+        """Return (notification id, state) of up to `limit` events of `topic` after `position`
+        and at most `stop`, in log order (a lean `select_notifications` for replays)."""
+        with self.datastore.get_connection() as conn, conn.cursor(row_factory=tuple_row) as curs:
+            curs.execute(
+                self._select_after, (position, stop, topic, limit), prepare=True, binary=True
+            )
+            return [(row[0], bytes(row[1])) for row in curs.fetchall()]
 
     @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
     def select_events_of(self, originator_ids: Sequence[UUID]) -> list[StoredEvent]:

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any, cast
 
 import orjson
@@ -25,46 +25,64 @@ def indexed_recorder(ledger: Ledger) -> IndexedSQLiteRecorder | IndexedPostgresR
 
 
 def rebuild_statement_index(
-    ledger: Ledger, progress: Progress | None = None, batch_size: int = 2000
+    ledger: Ledger, progress: Progress | None = None, batch_size: int = 10_000
 ) -> int:
     """Derive the statement_index again from every `Statement.Recorded` event.
 
-    Rows for positions up to the log's head at the start are deleted and rebuilt batch by
-    batch; statements written meanwhile are indexed by their own writes as usual. Queries
-    see an incomplete index while a rebuild runs. Returns the number of statements indexed.
+    Under the write lock the index is emptied, its indexes dropped and the log's head read;
+    statements written from then on are indexed by their own writes as usual. The rows up
+    to the head are then inserted batch by batch (on PostgreSQL a second thread inserts one
+    batch while this one reads and derives the next), the indexes built once, and the voided
+    flags set in one statement. Queries see an incomplete index while a rebuild runs, and
+    the index's version is unset until it ends, so a rebuild that stops part way is done
+    again by the next `db migrate`. Run one rebuild at a time. Returns the statements indexed.
     """
     recorder = indexed_recorder(ledger)
-    head = recorder.max_notification_id() or 0
-    recorder.reset_index(head)
-    position, done = 0, 0
-    while position < head:
-        notifications = recorder.select_notifications(
-            start=position,
-            limit=batch_size,
-            stop=head,
-            topics=[RECORDED_TOPIC],
-            inclusive_of_start=False,
-        )
-        if not notifications:
-            break
-        rows = IndexRows()
-        affected: dict[str, list[str]] = defaultdict(list)
-        for notification in notifications:
-            state = orjson.loads(notification.state)
-            statement = state["statement"]
-            entry = index_entry(statement)
-            rows.add(state["tenant"], notification.id, stored_ms(statement["stored"]), entry)
-            ids = affected[state["tenant"]]
-            ids.append(entry.statement_id)
-            if entry.is_voiding and entry.ref_target:
-                ids.append(entry.ref_target)
-        recorder.write_index_rows(rows, affected)
-        position = notifications[-1].id
-        done += len(notifications)
-        if progress is not None:
-            progress(position, head, done)
-    recorder.set_index_version(VERSION)
+    head = recorder.begin_rebuild()
+    done = 0
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="rebuild-insert") as inserter:
+        pending: Future[None] | None = None
+        for batch in _batches(recorder, head, batch_size):
+            rows = _rows_of(batch)
+            if pending is not None:
+                pending.result()
+            if recorder.overlap_inserts:
+                pending = inserter.submit(recorder.insert_rebuilt_rows, rows)
+            else:
+                recorder.insert_rebuilt_rows(rows)
+            done += len(batch)
+            if progress is not None:
+                progress(batch[-1][0], head, done)
+        if pending is not None:
+            pending.result()
+    recorder.finish_rebuild(VERSION)
     return done
+
+
+def _batches(
+    recorder: IndexedSQLiteRecorder | IndexedPostgresRecorder, head: int, size: int
+) -> Iterator[list[tuple[int, bytes]]]:
+    position = 0
+    while position < head:
+        batch = recorder.select_states_after(position, head, RECORDED_TOPIC, size)
+        if not batch:
+            return
+        yield batch
+        position = batch[-1][0]
+
+
+def _rows_of(batch: list[tuple[int, bytes]]) -> IndexRows:
+    rows = IndexRows()
+    millis: dict[str, int] = {}  # a write's statements share one `stored`
+    for position, state_json in batch:
+        state = orjson.loads(state_json)
+        statement = state["statement"]
+        stored = statement["stored"]
+        at = millis.get(stored)
+        if at is None:
+            at = millis[stored] = stored_ms(stored)
+        rows.add(state["tenant"], position, at, index_entry(statement))
+    return rows
 
 
 def ensure_statement_index(ledger: Ledger, progress: Progress | None = None) -> bool:
@@ -74,7 +92,7 @@ def ensure_statement_index(ledger: Ledger, progress: Progress | None = None) -> 
     if built == VERSION:
         return False
     if built is None and not recorder.max_notification_id():
-        recorder.set_index_version(VERSION)  # an empty ledger: nothing to build
+        recorder.finish_rebuild(VERSION)  # an empty ledger: nothing to build
         return False
     rebuild_statement_index(ledger, progress)
     return True

@@ -191,8 +191,59 @@ MAIN_COLUMNS = (
 SIDE_COLUMNS = "tenant, {key}, stored_ms, position, direct"
 
 
+#: The secondary indexes: (name, table, what it indexes). A full rebuild drops them and builds
+#: them again once the rows are in, which is several times faster than keeping them up to date.
+SECONDARY_INDEXES = (
+    ("statement_index_id", "statement_index", "(tenant, statement_id)"),
+    ("statement_index_stored", "statement_index", "(tenant, stored_ms, position)"),
+    ("statement_index_verb", "statement_index", "(tenant, verb, stored_ms, position)"),
+    (
+        "statement_index_activity",
+        "statement_index",
+        "(tenant, activity, stored_ms, position) WHERE activity IS NOT NULL",
+    ),
+    (
+        "statement_index_registration",
+        "statement_index",
+        "(tenant, registration, stored_ms, position) WHERE registration IS NOT NULL",
+    ),
+    (
+        "statement_index_refs",
+        "statement_index",
+        "(tenant, stored_ms, position) WHERE ref_target IS NOT NULL",
+    ),
+    (
+        "statement_index_ref_target",
+        "statement_index",
+        "(tenant, ref_target) WHERE ref_target IS NOT NULL",
+    ),
+    (
+        "statement_index_agents_direct",
+        "statement_index_agents",
+        "(tenant, ifi, stored_ms, position) WHERE direct = 1",
+    ),
+)
+
+
+#: The clustered keys of the tables (PostgreSQL builds them after a full rebuild's rows).
+PRIMARY_KEYS = {
+    "statement_index": "position",
+    "statement_index_agents": "tenant, ifi, stored_ms, position",
+    "statement_index_activities": "tenant, activity, stored_ms, position",
+}
+
+
+def index_ddl(schema: str = "") -> list[str]:
+    """Return the CREATE INDEX statements of the secondary indexes."""
+    return [
+        f"CREATE {'UNIQUE ' if name == 'statement_index_id' else ''}INDEX IF NOT EXISTS {name} "
+        f"ON {schema}{table} {what}"
+        for name, table, what in SECONDARY_INDEXES
+    ]
+
+
 def ddl(bigint: str = "BIGINT", schema: str = "", without_rowid: str = "") -> list[str]:
-    """Return the CREATE statements of the index tables (the same on both stores).
+    """Return the CREATE statements of the index tables and indexes (the same on both stores).
 
     The side tables are clustered on their query key (SQLite `WITHOUT ROWID`), so a row
     costs one b-tree insert there; `statement_index_head` holds the newest `stored`.
@@ -202,39 +253,23 @@ def ddl(bigint: str = "BIGINT", schema: str = "", without_rowid: str = "") -> li
         schema: a prefix for table names (`"myschema".` on PostgreSQL, empty on SQLite).
         without_rowid: `" WITHOUT ROWID"` on SQLite.
     """
-    statements = [
+    tables = [
         "CREATE TABLE IF NOT EXISTS {s}statement_index ("
-        f"position {bigint} PRIMARY KEY, tenant TEXT NOT NULL, statement_id TEXT NOT NULL, "
+        f"position {bigint} NOT NULL, tenant TEXT NOT NULL, statement_id TEXT NOT NULL, "
         f"stored_ms {bigint} NOT NULL, verb TEXT NOT NULL, activity TEXT, registration TEXT, "
-        "ref_target TEXT, is_voiding SMALLINT NOT NULL, voided SMALLINT NOT NULL DEFAULT 0)",
-        "CREATE UNIQUE INDEX IF NOT EXISTS statement_index_id "
-        "ON {s}statement_index (tenant, statement_id)",
-        "CREATE INDEX IF NOT EXISTS statement_index_stored "
-        "ON {s}statement_index (tenant, stored_ms, position)",
-        "CREATE INDEX IF NOT EXISTS statement_index_verb "
-        "ON {s}statement_index (tenant, verb, stored_ms, position)",
-        "CREATE INDEX IF NOT EXISTS statement_index_activity "
-        "ON {s}statement_index (tenant, activity, stored_ms, position) WHERE activity IS NOT NULL",
-        "CREATE INDEX IF NOT EXISTS statement_index_registration "
-        "ON {s}statement_index (tenant, registration, stored_ms, position) "
-        "WHERE registration IS NOT NULL",
-        "CREATE INDEX IF NOT EXISTS statement_index_refs "
-        "ON {s}statement_index (tenant, stored_ms, position) WHERE ref_target IS NOT NULL",
-        "CREATE INDEX IF NOT EXISTS statement_index_ref_target "
-        "ON {s}statement_index (tenant, ref_target) WHERE ref_target IS NOT NULL",
+        "ref_target TEXT, is_voiding SMALLINT NOT NULL, voided SMALLINT NOT NULL DEFAULT 0, "
+        f"PRIMARY KEY ({PRIMARY_KEYS['statement_index']}))",
         "CREATE TABLE IF NOT EXISTS {s}statement_index_agents ("
         f"tenant TEXT NOT NULL, ifi TEXT NOT NULL, stored_ms {bigint} NOT NULL, "
         f"position {bigint} NOT NULL, direct SMALLINT NOT NULL, "
-        f"PRIMARY KEY (tenant, ifi, stored_ms, position)){without_rowid}",
-        "CREATE INDEX IF NOT EXISTS statement_index_agents_direct "
-        "ON {s}statement_index_agents (tenant, ifi, stored_ms, position) WHERE direct = 1",
+        f"PRIMARY KEY ({PRIMARY_KEYS['statement_index_agents']})){without_rowid}",
         "CREATE TABLE IF NOT EXISTS {s}statement_index_activities ("
         f"tenant TEXT NOT NULL, activity TEXT NOT NULL, stored_ms {bigint} NOT NULL, "
         f"position {bigint} NOT NULL, direct SMALLINT NOT NULL, "
-        f"PRIMARY KEY (tenant, activity, stored_ms, position)){without_rowid}",
+        f"PRIMARY KEY ({PRIMARY_KEYS['statement_index_activities']})){without_rowid}",
         "CREATE TABLE IF NOT EXISTS {s}statement_index_head ("
         f"id INTEGER PRIMARY KEY, stored_ms {bigint} NOT NULL)",
         "CREATE TABLE IF NOT EXISTS {s}statement_index_tracking ("
         "name TEXT PRIMARY KEY, version INTEGER NOT NULL)",
     ]
-    return [statement.replace("{s}", schema) for statement in statements]
+    return [statement.replace("{s}", schema) for statement in tables] + index_ddl(schema)

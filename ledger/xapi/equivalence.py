@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from collections import Counter
 from collections.abc import Callable, Mapping
@@ -63,6 +64,7 @@ def equivalent(a: dict[str, Any], b: dict[str, Any]) -> bool:
     return equivalence_key(a) == equivalence_key(b)
 
 
+@functools.lru_cache(maxsize=32768)
 def normalise_iri(iri: str) -> str:
     """Return an IRI with RFC 3987 §5.3.2.1 case normalisation applied.
 
@@ -74,6 +76,8 @@ def normalise_iri(iri: str) -> str:
 
     Returns:
         The IRI in comparison form.
+
+    Cached: the same verbs and activities recur in statement after statement.
     """
     colon = iri.find(":")
     if colon <= 0:
