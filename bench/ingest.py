@@ -27,7 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import orjson
 
-from bench.args import non_negative, positive
+from bench.args import http_parser, names_from, non_negative, positive
 from bench.statements import make_statements
 
 USAGE_EPILOG: Final = """\
@@ -415,30 +415,12 @@ def format_line(fig: dict[str, Any]) -> str:
     )
 
 
-def _parse_phases(text: str) -> list[str]:
-    names = [name.strip() for name in text.split(",") if name.strip()]
-    unknown = [name for name in names if name not in PHASES]
-    if unknown or not names:
-        raise argparse.ArgumentTypeError(
-            f"unknown phase(s) {', '.join(unknown) or '(none)'}; choose from {', '.join(PHASES)}"
-        )
-    return list(dict.fromkeys(names))
-
-
 def build_parser() -> argparse.ArgumentParser:
     """Return the command-line parser."""
-    parser = argparse.ArgumentParser(
-        prog="bench/ingest.py",
-        description=__doc__,
-        epilog=USAGE_EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    parser.add_argument("url", help="the ledger's base URL, e.g. http://127.0.0.1:8000")
-    parser.add_argument("key", help="credential key (Basic auth user name)")
-    parser.add_argument("secret", help="credential secret (Basic auth password)")
+    parser = http_parser("bench/ingest.py", __doc__, USAGE_EPILOG)
     parser.add_argument(
         "--phases",
-        type=_parse_phases,
+        type=names_from(list(PHASES), "phase"),
         default=list(PHASES),
         help="comma-separated phases to run (default: all four)",
     )
@@ -467,10 +449,6 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--seed", type=int, help="rng seed for the Statements (default: random, printed)"
     )
-    parser.add_argument(
-        "--timeout", type=float, default=120.0, help="socket timeout, seconds (default 120)"
-    )
-    parser.add_argument("--json", type=Path, metavar="FILE", help="also write the figures here")
     return parser
 
 

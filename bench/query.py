@@ -38,7 +38,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import orjson
 
-from bench.args import non_negative, positive
+from bench.args import http_parser, names_from, non_negative, positive
 from bench.ingest import CONNECTIONS_OPENED, Connection, Tally, Target, percentile
 from bench.statements import (
     _CMI5_CATEGORY,
@@ -1178,27 +1178,9 @@ def query_phase(
 # --- command line ---
 
 
-def _parse_kinds(text: str) -> list[str]:
-    names = [name.strip() for name in text.split(",") if name.strip()]
-    unknown = [name for name in names if name not in KINDS]
-    if unknown or not names:
-        raise argparse.ArgumentTypeError(
-            f"unknown kind(s) {', '.join(unknown) or '(none)'}; choose from {', '.join(KINDS)}"
-        )
-    return list(dict.fromkeys(names))
-
-
 def build_parser() -> argparse.ArgumentParser:
     """Return the command-line parser."""
-    parser = argparse.ArgumentParser(
-        prog="bench/query.py",
-        description=__doc__,
-        epilog=USAGE_EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    parser.add_argument("url", help="the ledger's base URL, e.g. http://127.0.0.1:8000")
-    parser.add_argument("key", help="credential key (Basic auth user name)")
-    parser.add_argument("secret", help="credential secret (Basic auth password)")
+    parser = http_parser("bench/query.py", __doc__, USAGE_EPILOG)
     parser.add_argument(
         "--statements",
         type=positive,
@@ -1231,7 +1213,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--quick", action="store_true", help="R=20 (smoke run)")
     parser.add_argument(
         "--kinds",
-        type=_parse_kinds,
+        type=names_from(list(KINDS), "kind"),
         default=list(KINDS),
         help="comma-separated query kinds to run (default: all)",
     )
@@ -1245,10 +1227,6 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--no-check", action="store_true", help="do not check that answers match the queries"
     )
-    parser.add_argument(
-        "--timeout", type=float, default=120.0, help="socket timeout, seconds (default 120)"
-    )
-    parser.add_argument("--json", type=Path, metavar="FILE", help="also write the figures here")
     return parser
 
 

@@ -55,7 +55,7 @@ def rebuild_statement_index(
                 progress(batch[-1][0], head, done)
         if pending is not None:
             pending.result()
-    recorder.finish_rebuild(VERSION)
+    recorder.finish_rebuild(VERSION, done)
     return done
 
 
@@ -92,7 +92,7 @@ def ensure_statement_index(ledger: Ledger, progress: Progress | None = None) -> 
     if built == VERSION:
         return False
     if built is None and not recorder.max_notification_id():
-        recorder.finish_rebuild(VERSION)  # an empty ledger: nothing to build
+        recorder.finish_rebuild(VERSION, 0)  # an empty ledger: nothing to build
         return False
     rebuild_statement_index(ledger, progress)
     return True
