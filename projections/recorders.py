@@ -295,7 +295,11 @@ class IndexedPostgresRecorder(LedgerPostgresRecorder):
         if rows.main:
             curs.execute(self._head, (max(row[3] for row in rows.main),), prepare=True)
         for tenant, ids in affected.items():
-            curs.execute(self._mark_voided, (tenant, tenant, ids), prepare=True)
+            # Never prepared: a generic plan (psycopg prepares a statement run five times)
+            # of this update can scan the whole index when the planner has no statistics
+            # yet (measured: 1.5 s per 100-statement write at 50,000 statements); a plan
+            # made for the ids at hand uses the indexes.
+            curs.execute(self._mark_voided, (tenant, tenant, ids), prepare=False)
 
     #: A rebuild inserts one batch in a second thread while it derives the next: COPY's work
     #: happens in the server.
