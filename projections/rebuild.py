@@ -62,13 +62,19 @@ def rebuild_statement_index(
 def _batches(
     recorder: IndexedSQLiteRecorder | IndexedPostgresRecorder, head: int, size: int
 ) -> Iterator[list[tuple[int, bytes]]]:
+    """The `Recorded` events up to `head`, read `size` positions at a time.
+
+    Each read is bounded on both sides by position, not by LIMIT alone, so that it touches
+    at most `size` events whatever plan the database picks: with statistics of a smaller
+    log, PostgreSQL sorted every event after the start position for each batch.
+    """
     position = 0
     while position < head:
-        batch = recorder.select_states_after(position, head, RECORDED_TOPIC, size)
-        if not batch:
-            return
-        yield batch
-        position = batch[-1][0]
+        stop = min(position + size, head)
+        batch = recorder.select_states_after(position, stop, RECORDED_TOPIC, size)
+        position = stop
+        if batch:
+            yield batch
 
 
 def _rows_of(batch: list[tuple[int, bytes]]) -> IndexRows:
