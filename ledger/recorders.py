@@ -36,7 +36,7 @@ from eventsourcing.utils import retry
 from psycopg.rows import tuple_row
 from psycopg.sql import SQL, Composed, Identifier
 
-from ledger.xapi.primitives import epoch_ms
+from ledger.xapi.primitives import epoch_ms, from_epoch_ms
 from ledger.xapi.primitives import format_timestamp as format_stored
 
 #: Writes of more events than this use COPY on PostgreSQL; fewer a pipelined INSERT.
@@ -352,5 +352,5 @@ _BEGIN, _COMMIT = SQL("BEGIN"), SQL("COMMIT")
 def _stored_at(now: datetime, floor_ms: int | None) -> str:
     """Return `stored` for a write: the clock, but never before the latest `stored` written."""
     if floor_ms is not None and epoch_ms(now) < floor_ms:
-        now = datetime.fromtimestamp(floor_ms / 1000, UTC)
+        now = from_epoch_ms(floor_ms)
     return format_stored(now)

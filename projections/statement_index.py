@@ -225,6 +225,9 @@ SECONDARY_INDEXES = (
 )
 
 
+#: Secondary indexes that also enforce uniqueness: one row per (tenant, statement id).
+_UNIQUE = frozenset({"statement_index_id"})
+
 #: The clustered keys of the tables (PostgreSQL builds them after a full rebuild's rows).
 PRIMARY_KEYS = {
     "statement_index": "position",
@@ -236,7 +239,7 @@ PRIMARY_KEYS = {
 def index_ddl(schema: str = "") -> list[str]:
     """Return the CREATE INDEX statements of the secondary indexes."""
     return [
-        f"CREATE {'UNIQUE ' if name == 'statement_index_id' else ''}INDEX IF NOT EXISTS {name} "
+        f"CREATE {'UNIQUE ' if name in _UNIQUE else ''}INDEX IF NOT EXISTS {name} "
         f"ON {schema}{table} {what}"
         for name, table, what in SECONDARY_INDEXES
     ]

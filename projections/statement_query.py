@@ -20,7 +20,7 @@ from ledger.application import Ledger
 from ledger.errors import InvalidInputError, Problem
 from ledger.recorders import LedgerPostgresRecorder, LedgerSQLiteRecorder
 from ledger.statements import statement_json
-from ledger.xapi.primitives import format_timestamp
+from ledger.xapi.primitives import format_timestamp, from_epoch_ms
 from projections.recorders import schema_prefix
 
 #: The most statements one page holds; `limit=0` asks for this many (Comm §2.1.3).
@@ -312,7 +312,7 @@ class StatementQueries:
         if busy:
             rows = self._rows(f"SELECT max(stored_ms) FROM {self.prefix}statement_index_head", [])
             newest = rows[0][0]
-            now = datetime.fromtimestamp(newest / 1000, UTC) if newest else now
+            now = from_epoch_ms(newest) if newest else now
         return format_timestamp(now)
 
     def _sqlite_writer_active(self) -> bool:

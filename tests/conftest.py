@@ -6,18 +6,27 @@ import base64
 import os
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import psycopg
 import pytest
+from eventsourcing.postgres import PostgresDatastore
 from falcon import testing
 from hypothesis import Phase, settings
 
 from api.app import create_app
 from ledger.application import Ledger
 from ledger.settings import Settings
+from projections.recorders import INDEX_TABLES, schema_prefix
 from projections.store import open_ledger
+
+
+def on_ci() -> bool:
+    """Whether this run is CI's (`CI=true`): PostgreSQL required, hypothesis reproducible."""
+    return os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
 
 # On CI the examples are drawn from a fixed seed, so a run does not go red on a draw no other
 # run made, and a failure is reported as found rather than shrunk for minutes; run the test
@@ -29,7 +38,7 @@ settings.register_profile(
     print_blob=True,
     phases=[Phase.explicit, Phase.reuse, Phase.generate, Phase.target],
 )
-if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
+if on_ci():
     settings.load_profile("ci")
 
 ADMIN_KEY = "test-admin"
@@ -58,7 +67,7 @@ def require_postgres() -> None:
     if _PG_PROBLEM is None:
         return
     message = f"PostgreSQL at {postgres_url()} is unreachable: {_PG_PROBLEM}"
-    if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
+    if on_ci():
         pytest.fail(message + " (CI requires the PostgreSQL tests)")
     pytest.skip(message)
 
@@ -131,6 +140,31 @@ def xapi_headers(version: str = "1.0.3", **extra: str) -> dict[str, str]:
     }
     headers.update(extra)
     return headers
+
+
+@contextmanager
+def store_cursor(ledger: Ledger) -> Iterator[Any]:
+    """A cursor on the ledger's own database (rows are dicts on PostgreSQL, tuples on SQLite)."""
+    datastore: Any = ledger.recorder.datastore  # type: ignore[attr-defined]
+    if isinstance(datastore, PostgresDatastore):
+        with datastore.get_connection() as conn, conn.cursor() as curs:
+            yield curs
+    else:
+        with datastore.transaction(commit=False) as curs:
+            yield curs
+
+
+def index_rows(ledger: Ledger) -> dict[str, list[tuple[Any, ...]]]:
+    """Every row of the three statement_index tables, sorted."""
+    datastore: Any = ledger.recorder.datastore  # type: ignore[attr-defined]
+    prefix = schema_prefix(datastore.schema) if isinstance(datastore, PostgresDatastore) else ""
+    tables = {}
+    with store_cursor(ledger) as curs:
+        for table in INDEX_TABLES:
+            curs.execute(f"SELECT * FROM {prefix}{table}")
+            rows = [tuple(r.values()) if isinstance(r, dict) else tuple(r) for r in curs.fetchall()]
+            tables[table] = sorted(rows, key=repr)
+    return tables
 
 
 def event_count(ledger: Ledger) -> int:

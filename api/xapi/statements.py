@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlencode
 
@@ -14,7 +13,7 @@ from api.xapi.statement_params import QUERY_PARAMS, parse_filter, parse_limit
 from ledger.application import Ledger
 from ledger.errors import InvalidInputError, InvalidStatementError, Problem
 from ledger.xapi.formats import format_statement, parse_accept_language
-from ledger.xapi.primitives import is_uuid, parse_timestamp
+from ledger.xapi.primitives import from_epoch_ms, is_uuid, parse_timestamp
 from projections.statement_query import StatementQueries, decode_cursor, encode_cursor
 
 WRITE_SCOPES = ("statements/write", "all")
@@ -145,7 +144,7 @@ class StatementsResource:
         if page.keys:
             # 2.0 LRS §4.1.6.1: the newest `stored` among the statements returned.
             newest = max(stored for stored, _ in page.keys)
-            resp.last_modified = datetime.fromtimestamp(newest / 1000, UTC)
+            resp.last_modified = from_epoch_ms(newest)
         if fmt == "exact":
             # The statements as stored: spliced in without parsing them again.
             parts = self.queries.statement_json_at(page.positions)

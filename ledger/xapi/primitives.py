@@ -326,6 +326,11 @@ def epoch_ms(moment: datetime) -> int:
     return (moment - _EPOCH) // _MILLISECOND
 
 
+def from_epoch_ms(millis: int) -> datetime:
+    """Return the aware UTC datetime `millis` milliseconds after the epoch (exact)."""
+    return _EPOCH + millis * _MILLISECOND
+
+
 def format_timestamp(moment: datetime) -> str:
     """Format `moment` as `YYYY-MM-DDTHH:MM:SS.fffZ` in UTC, milliseconds truncated (§4.13).
 

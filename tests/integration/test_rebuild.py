@@ -12,9 +12,8 @@ from api.app import create_app
 from ledger.xapi import V1
 from projections.rebuild import ensure_statement_index, indexed_recorder, rebuild_statement_index
 from projections.statement_index import SECONDARY_INDEXES, VERSION
-from tests.conftest import ADMIN_KEY, ADMIN_SECRET, xapi_headers
+from tests.conftest import ADMIN_KEY, ADMIN_SECRET, index_rows, store_cursor, xapi_headers
 from tests.factories import voiding, with_id
-from tests.property.test_query_oracle import _cursor, index_rows
 
 COURSE = "https://courses.example.com/rebuild"
 
@@ -32,7 +31,7 @@ def query_ids(ledger, settings, **params):
 
 
 def index_names(ledger, settings) -> set[str]:
-    with _cursor(ledger) as curs:
+    with store_cursor(ledger) as curs:
         if settings.is_postgres:
             curs.execute(
                 "SELECT indexname AS name FROM pg_indexes WHERE indexname LIKE 'statement%'"
@@ -118,7 +117,7 @@ def test_a_small_rebuild_leaves_planner_statistics_to_the_database(ledger, setti
     a scan of the whole index (writes slowing as it grows), so a small rebuild takes none."""
     ledger.record_statements(admin, [with_id() for _ in range(3)], V1, batch=True)
     rebuild_statement_index(ledger)
-    with _cursor(ledger) as curs:
+    with store_cursor(ledger) as curs:
         if settings.is_postgres:
             curs.execute(
                 "SELECT count(*) AS n FROM pg_stat_user_tables WHERE relname LIKE 'statement%%' "

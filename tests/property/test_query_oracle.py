@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import orjson
-from eventsourcing.postgres import PostgresDatastore
 from falcon import testing
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
@@ -19,8 +17,7 @@ from hypothesis import strategies as st
 from ledger.application import Ledger
 from ledger.xapi import V1, V2
 from projections.rebuild import rebuild_statement_index
-from projections.recorders import INDEX_TABLES, schema_prefix
-from tests.conftest import basic, xapi_headers
+from tests.conftest import basic, index_rows, xapi_headers
 from tests.oracle import (
     VOIDED,
     format_instant,
@@ -492,33 +489,6 @@ def assert_agrees(pages: list[list[str]], stored: Stored, params: dict[str, str]
     assert got == expected, f"query {params}\n got      {got}\n expected {expected}"
     if len(pages) > 1:
         assert all(pages), f"an empty page before more ran out: {pages}"
-
-
-# --- the index tables --------------------------------------------------------------------------
-
-
-@contextmanager
-def _cursor(ledger: Ledger) -> Iterator[Any]:
-    datastore: Any = ledger.recorder.datastore  # type: ignore[attr-defined]
-    if isinstance(datastore, PostgresDatastore):
-        with datastore.get_connection() as conn, conn.cursor() as curs:
-            yield curs
-    else:
-        with datastore.transaction(commit=False) as curs:
-            yield curs
-
-
-def index_rows(ledger: Ledger) -> dict[str, list[tuple[Any, ...]]]:
-    """Every row of the three statement_index tables, sorted."""
-    datastore: Any = ledger.recorder.datastore  # type: ignore[attr-defined]
-    prefix = schema_prefix(datastore.schema) if isinstance(datastore, PostgresDatastore) else ""
-    tables = {}
-    with _cursor(ledger) as curs:
-        for table in INDEX_TABLES:
-            curs.execute(f"SELECT * FROM {prefix}{table}")
-            rows = [tuple(r.values()) if isinstance(r, dict) else tuple(r) for r in curs.fetchall()]
-            tables[table] = sorted(rows, key=repr)
-    return tables
 
 
 # --- the tests ---------------------------------------------------------------------------------
