@@ -17,8 +17,8 @@ does (aggregates, notification log, projections) still works. They add:
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
@@ -36,6 +36,7 @@ from eventsourcing.utils import retry
 from psycopg.rows import tuple_row
 from psycopg.sql import SQL, Composed, Identifier
 
+from ledger.blobs import BLOBS_TABLE, blobs_ddl
 from ledger.xapi.primitives import epoch_ms, from_epoch_ms
 from ledger.xapi.primitives import format_timestamp as format_stored
 
@@ -50,12 +51,14 @@ class StatementWrite:
     `statements` are complete but for `stored` (and `timestamp`, when the sender left it out,
     which defaults to `stored`). `build(stored)` fills those in and returns the events to
     append: first one `Recorded` per statement, in order, then any `Voided` events.
+    `blobs` (attachment content by lowercase sha2 hex) are stored in the same transaction.
     """
 
     tenant: str
     statements: list[dict[str, Any]]
     event_count: int
     build: Callable[[str], list[StoredEvent]]
+    blobs: dict[str, bytes] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -77,6 +80,33 @@ class LedgerSQLiteRecorder(SQLiteApplicationRecorder):
         )
         self._max_rowid = f"SELECT max(rowid) FROM {self.events_table_name}"
 
+    def construct_create_table_statements(self) -> list[str]:
+        """The library's tables and the blob table."""
+        return [*super().construct_create_table_statements(), blobs_ddl()]
+
+    def insert_blobs(self, cursor: sqlite3.Cursor, tenant: str, blobs: Mapping[str, bytes]) -> None:
+        """Store content by hash inside the caller's transaction (a known hash is kept)."""
+        cursor.executemany(
+            f"INSERT INTO {BLOBS_TABLE} (tenant, sha2, data) VALUES (?, ?, ?) "
+            "ON CONFLICT (tenant, sha2) DO NOTHING",
+            [(tenant, sha2, data) for sha2, data in blobs.items()],
+        )
+
+    def select_blobs(self, tenant: str, hashes: Sequence[str]) -> dict[str, bytes]:
+        """Return the stored content of the given hashes (those that are stored)."""
+        found: dict[str, bytes] = {}
+        unique = list(dict.fromkeys(hashes))
+        for start in range(0, len(unique), 500):
+            chunk = unique[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            with self.datastore.transaction(commit=False) as c:
+                c.execute(
+                    f"SELECT sha2, data FROM {BLOBS_TABLE} WHERE tenant = ? AND sha2 IN ({marks})",
+                    [tenant, *chunk],
+                )
+                found.update((row[0], bytes(row[1])) for row in c.fetchall())
+        return found
+
     def write_statements(self, write: StatementWrite) -> Written:
         """Append a statement write in one `BEGIN IMMEDIATE` transaction."""
         prepared = self._prepare_index(write)
@@ -85,6 +115,8 @@ class LedgerSQLiteRecorder(SQLiteApplicationRecorder):
             try:
                 cursor = raw.cursor()
                 cursor.execute("BEGIN IMMEDIATE")
+                if write.blobs:
+                    self.insert_blobs(cursor, write.tenant, write.blobs)
                 cursor.execute(self._max_rowid)
                 first = int(cursor.fetchone()[0] or 0) + 1
                 stored = _stored_at(datetime.now(UTC), self._stored_floor_ms(cursor))
@@ -217,6 +249,15 @@ class LedgerPostgresRecorder(PostgresApplicationRecorder):
             "SELECT notification_id, state FROM {} WHERE notification_id > %s "
             "AND notification_id <= %s AND topic = %s ORDER BY notification_id LIMIT %s"
         ).format(table)
+        prefix = '"' + self.datastore.schema.replace('"', '""') + '".'
+        self.sql_create_statements.append(SQL(blobs_ddl(prefix, "BYTEA")).format())
+        self._insert_blob = SQL(
+            f"INSERT INTO {prefix}{BLOBS_TABLE} (tenant, sha2, data) VALUES (%s, %s, %b) "
+            "ON CONFLICT (tenant, sha2) DO NOTHING"
+        )
+        self._select_blobs = SQL(
+            f"SELECT sha2, data FROM {prefix}{BLOBS_TABLE} WHERE tenant = %s AND sha2 = ANY(%s)"
+        )
 
     @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
     def write_statements(self, write: StatementWrite) -> Written:
@@ -241,6 +282,8 @@ class LedgerPostgresRecorder(PostgresApplicationRecorder):
         with conn.cursor() as curs, conn.cursor() as clock:
             with conn.pipeline() as pipeline:
                 curs.execute(_BEGIN)
+                if write.blobs:  # before the lock: writing them holds up no other writer
+                    self.insert_blobs(curs, write.tenant, write.blobs)
                 self._lock_table(curs)
                 self._notify_channel(curs)
                 clock.execute(
@@ -302,6 +345,19 @@ class LedgerPostgresRecorder(PostgresApplicationRecorder):
         stored: str,
     ) -> None:
         """Write inline read-model rows for the statements, in the same transaction."""
+
+    def insert_blobs(
+        self, curs: psycopg.Cursor[Any], tenant: str, blobs: Mapping[str, bytes]
+    ) -> None:
+        """Store content by hash inside the caller's transaction (a known hash is kept)."""
+        curs.executemany(self._insert_blob, [(tenant, sha2, data) for sha2, data in blobs.items()])
+
+    @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
+    def select_blobs(self, tenant: str, hashes: Sequence[str]) -> dict[str, bytes]:
+        """Return the stored content of the given hashes (those that are stored)."""
+        with self.datastore.get_connection() as conn, conn.cursor(row_factory=tuple_row) as curs:
+            curs.execute(self._select_blobs, (tenant, list(dict.fromkeys(hashes))), binary=True)
+            return {row[0]: bytes(row[1]) for row in curs.fetchall()}
 
     @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
     def select_states_at(self, positions: Sequence[int]) -> dict[int, bytes]:
