@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import secrets
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, cast
@@ -46,7 +46,9 @@ from ledger.statements import (
 )
 from ledger.tenants import DEFAULT_TENANT, Tenant, check_tenant_name
 from ledger.xapi import V1, validate_statement
+from ledger.xapi.attachments import check_attachments, surplus_parts
 from ledger.xapi.equivalence import equivalent
+from ledger.xapi.multipart import AttachmentPart
 from ledger.xapi.normalise import normalise_statement
 
 #: A hash to verify against when a key is unknown, so unknown keys cost as long as wrong secrets.
@@ -232,7 +234,13 @@ class Ledger(Application[UUID]):
     # -- statements ----------------------------------------------------------------------
 
     def record_statements(
-        self, principal: Principal, statements: Sequence[Any], version: str, *, batch: bool
+        self,
+        principal: Principal,
+        statements: Sequence[Any],
+        version: str,
+        *,
+        batch: bool,
+        attachments: Mapping[str, AttachmentPart] | None = None,
     ) -> Recording:
         """Validate, complete and store statements, all or nothing (xAPI 1.0.3 Comm §3.2).
 
@@ -242,15 +250,22 @@ class Ledger(Application[UUID]):
             statements: the parsed statements, in request order.
             version: the rule set negotiated for the request (`1.0.3` or `2.0.0`).
             batch: whether the request body was an array (pointers get an index prefix).
+            attachments: the attachment parts of a multipart/mixed request by lower-case
+                sha2, or None for an application/json request (then every attachment
+                needs a fileUrl). Matched and checked for the whole batch before anything
+                is stored; the bytes are stored once per hash with the events.
 
         Returns:
             the statement ids in request order and how many were new.
 
         Raises:
-            InvalidStatementError: any statement is invalid; nothing is stored.
+            InvalidStatementError: any statement is invalid, an attachment has no data, a
+                part belongs to no attachment, or a signature is malformed; nothing is
+                stored.
             StatementConflictError: an id is stored already with other content.
         """
-        self._check_statements(statements, version, batch=batch)
+        self._check_statements(statements, version, batch=batch, attachments=attachments)
+        blobs = {sha2: part.data for sha2, part in (attachments or {}).items()}
         prepared = self._complete(principal, statements, version)
         ids = [s["id"] for s in prepared]
         pointers = {
@@ -264,6 +279,7 @@ class Ledger(Application[UUID]):
             if not pending:
                 return Recording(ids, 0, None)
             write = self._statement_write(principal, list(pending.items()), pointers, untimed)
+            write.blobs = blobs
             try:
                 written = self.bulk.write_statements(write)
             except IntegrityError as ex:
@@ -274,9 +290,17 @@ class Ledger(Application[UUID]):
             return Recording(ids, len(pending), written.positions[-1])
         raise StoreBusyError("could not store the statements: the store kept changing; retry")
 
-    def _check_statements(self, statements: Sequence[Any], version: str, *, batch: bool) -> None:
+    def _check_statements(
+        self,
+        statements: Sequence[Any],
+        version: str,
+        *,
+        batch: bool,
+        attachments: Mapping[str, AttachmentPart] | None,
+    ) -> None:
         problems: list[Problem] = []
         seen: dict[str, int] = {}
+        used: set[str] = set()
         for index, statement in enumerate(statements):
             prefix = f"/{index}" if batch else ""
             try:
@@ -284,15 +308,8 @@ class Ledger(Application[UUID]):
             except InvalidStatementError as ex:
                 problems.extend(ex.details)
                 continue
-            for where, holder in (("", statement), ("/object", statement["object"])):
-                if "attachments" in holder:
-                    problems.append(
-                        Problem(
-                            f"{prefix}{where}/attachments",
-                            "statements with attachments are not accepted yet; send the "
-                            "statement without its attachments (attachment support is coming)",
-                        )
-                    )
+            # 1.0.3 Comm §1.5.2, Data §2.6: attachment data and signatures, whole batch first.
+            problems.extend(check_attachments(statement, prefix, attachments, used))
             statement_id = statement.get("id")
             if statement_id is not None:
                 first = seen.setdefault(statement_id.lower(), index)
@@ -301,6 +318,8 @@ class Ledger(Application[UUID]):
                     problems.append(
                         Problem(f"{prefix}/id", f"repeats the id of statement /{first}")
                     )
+        if attachments is not None and not problems:
+            problems.extend(surplus_parts(attachments, used))
         if problems:
             first_problem = problems[0]
             raise InvalidStatementError(
@@ -454,6 +473,15 @@ class Ledger(Application[UUID]):
                 f"statement {statement_id} is voided: fetch it with voidedStatementId"
             )
         return found.statement
+
+    def get_attachment_data(self, tenant: str, hashes: Sequence[str]) -> dict[str, bytes]:
+        """Return the stored attachment bytes of the given sha2 (lower-case) that are stored.
+
+        Attachments given only by fileUrl have no stored bytes (1.0.3 Comm §1.5.2).
+        """
+        if not hashes:
+            return {}
+        return self.bulk.select_blobs(tenant, [sha2.lower() for sha2 in hashes])
 
 
 class _StatementRecord:

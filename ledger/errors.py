@@ -46,6 +46,12 @@ class InvalidStatementError(InvalidInputError):
     code = "invalid_statement"
 
 
+class InvalidMultipartError(InvalidInputError):
+    """Raised when a multipart/mixed statement request breaks RFC 2046 or xAPI's part rules."""
+
+    code = "invalid_multipart"
+
+
 class UnsupportedVersionError(InvalidInputError):
     """Raised when `X-Experience-API-Version` is missing or names a version the ledger lacks."""
 

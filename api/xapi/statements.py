@@ -8,11 +8,21 @@ from urllib.parse import urlencode
 import falcon
 import orjson
 
-from api.http import boolean_param, json_body, media_type, query_params, send_json
+from api.http import (
+    boolean_param,
+    json_body,
+    media_type,
+    query_params,
+    read_body,
+    send_json,
+)
 from api.xapi.statement_params import QUERY_PARAMS, parse_filter, parse_limit
 from ledger.application import Ledger
 from ledger.errors import InvalidInputError, InvalidStatementError, Problem
+from ledger.xapi import parse_json
+from ledger.xapi.attachments import attachment_objects
 from ledger.xapi.formats import format_statement, parse_accept_language
+from ledger.xapi.multipart import AttachmentPart, build_multipart, parse_statement_request
 from ledger.xapi.primitives import from_epoch_ms, is_uuid, parse_timestamp
 from projections.statement_query import StatementQueries, decode_cursor, encode_cursor
 
@@ -56,20 +66,24 @@ class StatementsResource:
         self.queries = queries
         self.max_body_bytes = max_body_bytes
 
-    def _body(self, req: falcon.Request) -> Any:
+    def _body(self, req: falcon.Request) -> tuple[Any, dict[str, AttachmentPart] | None]:
+        """Read the statements and, from a multipart/mixed body, the attachment parts.
+
+        xAPI 1.0.3 Comm §1.5.1-1.5.2: application/json (attachments by fileUrl only) or
+        multipart/mixed (statements first, then one part per attachment's data).
+        """
         if media_type(req) == "multipart/mixed":
-            raise InvalidStatementError(
-                "multipart/mixed (statements with attachments) is not accepted yet; "
-                "send statements without attachments as application/json",
-                [Problem("", "attachments are not accepted yet")],
+            parsed = parse_statement_request(
+                req.content_type or "", read_body(req, self.max_body_bytes)
             )
-        return json_body(req, self.max_body_bytes)
+            return parse_json(parsed.statements_json), parsed.attachments
+        return json_body(req, self.max_body_bytes), None
 
     def on_put(self, req: falcon.Request, resp: falcon.Response) -> None:
         """Store one statement under `statementId` → 204 (Comm §2.1.1)."""
         params = query_params(req, allowed=("statementId",), required=("statementId",))
         statement_id = _uuid_param(params, "statementId")
-        body = self._body(req)
+        body, attachments = self._body(req)
         if not isinstance(body, dict):
             raise InvalidStatementError(
                 "PUT takes a single statement object", [Problem("", "must be a JSON object")]
@@ -83,7 +97,11 @@ class StatementsResource:
                 [Problem("/id", f"must equal statementId {statement_id}")],
             )
         recording = self.ledger.record_statements(
-            req.context.principal, [body], req.context.xapi_version, batch=False
+            req.context.principal,
+            [body],
+            req.context.xapi_version,
+            batch=False,
+            attachments=attachments,
         )
         req.context.statements_stored = recording.new_statements
         resp.status = falcon.HTTP_204
@@ -91,11 +109,15 @@ class StatementsResource:
     def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
         """Store one statement or an array of them → 200 with their ids (Comm §2.1.2)."""
         query_params(req, allowed=())
-        body = self._body(req)
+        body, attachments = self._body(req)
         batch = isinstance(body, list)
         statements = body if batch else [body]
         recording = self.ledger.record_statements(
-            req.context.principal, statements, req.context.xapi_version, batch=batch
+            req.context.principal,
+            statements,
+            req.context.xapi_version,
+            batch=batch,
+            attachments=attachments,
         )
         req.context.statements_stored = recording.new_statements
         send_json(resp, recording.ids)
@@ -117,12 +139,44 @@ class StatementsResource:
         voided = "voidedStatementId" in params
         statement_id = _uuid_param(params, "voidedStatementId" if voided else "statementId")
         fmt = _format(params)
-        boolean_param(params, "attachments")  # none are stored yet: JSON either way
-        statement = self.ledger.get_statement(
-            req.context.principal.tenant, statement_id, voided=voided
-        )
+        with_attachments = boolean_param(params, "attachments")
+        tenant = req.context.principal.tenant
+        statement = self.ledger.get_statement(tenant, statement_id, voided=voided)
         resp.last_modified = parse_timestamp(statement["stored"])
-        send_json(resp, format_statement(statement, fmt, _languages(req, fmt)))
+        formatted = format_statement(statement, fmt, _languages(req, fmt))
+        if with_attachments:
+            self._send_with_attachments(resp, tenant, orjson.dumps(formatted), [statement])
+        else:
+            send_json(resp, formatted)
+
+    def _send_with_attachments(
+        self,
+        resp: falcon.Response,
+        tenant: str,
+        first_json: bytes,
+        statements: list[dict[str, Any]],
+    ) -> None:
+        """Answer multipart/mixed: the JSON, then each stored attachment's data once.
+
+        xAPI 1.0.3 Comm §2.1.3 (`attachments=true`), §1.5.2 (checklist §7.5, §8.2, §16.5).
+        Attachments known only by fileUrl have no data here and no part.
+        """
+        declared: dict[str, tuple[str, str]] = {}
+        for statement in statements:
+            for _, attachment in attachment_objects(statement):
+                sha2 = attachment["sha2"]
+                declared.setdefault(sha2.lower(), (attachment["contentType"], sha2))
+        stored = self.ledger.get_attachment_data(tenant, list(declared))
+        content_type, body = build_multipart(
+            first_json,
+            [
+                (content_type, sha2, stored[key])
+                for key, (content_type, sha2) in declared.items()
+                if key in stored
+            ],
+        )
+        resp.content_type = content_type
+        resp.data = body
 
     def _get_page(self, req: falcon.Request, resp: falcon.Response) -> None:
         tenant = req.context.principal.tenant
@@ -135,7 +189,7 @@ class StatementsResource:
         query = parse_filter(params)
         limit = parse_limit(params)
         fmt = _format(params)
-        boolean_param(params, "attachments")  # none are stored yet: JSON either way
+        with_attachments = boolean_param(params, "attachments")
         page = self.queries.select_page(tenant, query, limit, after)
         more = ""
         if page.next_key is not None:
@@ -145,16 +199,19 @@ class StatementsResource:
             # 2.0 LRS §4.1.6.1: the newest `stored` among the statements returned.
             newest = max(stored for stored, _ in page.keys)
             resp.last_modified = from_epoch_ms(newest)
-        if fmt == "exact":
+        statements: list[dict[str, Any]] = []
+        if fmt == "exact" and not with_attachments:
             # The statements as stored: spliced in without parsing them again.
             parts = self.queries.statement_json_at(page.positions)
         else:
             languages = _languages(req, fmt)
-            parts = [
-                orjson.dumps(format_statement(s, fmt, languages))
-                for s in self.queries.statements_at(page.positions)
-            ]
+            statements = self.queries.statements_at(page.positions)
+            parts = [orjson.dumps(format_statement(s, fmt, languages)) for s in statements]
+        result = b'{"statements":[' + b",".join(parts) + b'],"more":' + orjson.dumps(more) + b"}"
+        if with_attachments:
+            self._send_with_attachments(resp, tenant, result, statements)
+            return
         resp.content_type = falcon.MEDIA_JSON
-        resp.data = b'{"statements":[' + b",".join(parts) + b'],"more":' + orjson.dumps(more) + b"}"
+        resp.data = result
 
     on_head = on_get

@@ -338,8 +338,8 @@ def test_voiding_with_a_non_statementref_object_is_refused(client):
     assert post(client, body, version="2.0.0").status_code == 400
 
 
-def test_statements_with_attachments_are_refused_until_attachments_land(client, ledger):
-    """Issue 2: attachments are refused with a clear 400, never stored half."""
+def test_a_signature_given_only_by_file_url_is_refused_and_nothing_is_stored(client, ledger):
+    """Checklist §17 DECIDE, §8.3, §5.2: a fileUrl-only signature cannot be checked → 400."""
     attachment = {
         "usageType": "http://adlnet.gov/expapi/attachments/signature",
         "display": {"en-US": "signature"},
@@ -351,7 +351,7 @@ def test_statements_with_attachments_are_refused_until_attachments_land(client, 
     before = event_count(ledger)
     response = post(client, [statement(), statement(attachments=[attachment])])
     assert response.status_code == 400
-    assert response.json["error"]["details"][0]["pointer"] == "/1/attachments"
+    assert response.json["error"]["details"][0]["pointer"] == "/1/attachments/0"
     assert event_count(ledger) == before
     multipart = client.simulate_post(
         URL,
