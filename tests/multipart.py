@@ -22,9 +22,7 @@ def sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def attachment(
-    data: bytes, content_type: str = "text/plain", **overrides: Any
-) -> dict[str, Any]:
+def attachment(data: bytes, content_type: str = "text/plain", **overrides: Any) -> dict[str, Any]:
     """Return an Attachment object describing `data` (sha2 and length from the bytes)."""
     body: dict[str, Any] = {
         "usageType": "http://example.com/attachment-usage/test",
