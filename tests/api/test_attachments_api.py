@@ -392,3 +392,14 @@ def test_a_malformed_multipart_request_never_stores_anything(client, ledger, dat
     assert response.status_code == 400, (corruption, response.text)
     assert event_count(ledger) == events
     assert blob_count(ledger) == blobs
+
+
+def test_attachments_true_applies_the_format_to_the_json_part(client):
+    """Checklist §7.3, §7.5: format=ids shapes the first part; the data still follows."""
+    body = with_id(attachments=[attachment(TEXT)])
+    assert post_multipart(client, multipart_body(body, [PartSpec(TEXT)])).status_code == 200
+    parts = read_multipart(get(client, attachments="true", format="ids"))
+    listed = orjson.loads(parts[0].body)["statements"][0]
+    assert listed["object"] == {"objectType": "Activity", "id": body["object"]["id"]}
+    assert listed["attachments"] == body["attachments"]
+    assert parts[1].body == TEXT
