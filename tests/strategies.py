@@ -503,11 +503,34 @@ def _objects(version: str) -> st.SearchStrategy[Json]:
     return st.sampled_from(kinds).flatmap(lambda kind: kind)
 
 
+_SHA2_HEX = st.sampled_from([56, 64, 96, 128]).flatmap(
+    lambda n: st.text("0123456789abcdefABCDEF", min_size=n, max_size=n)
+)
+
+
+@cache
+def file_url_attachments() -> st.SearchStrategy[Json]:
+    """Return a strategy for Attachment objects with a fileUrl (checklist §4.16, §8.1).
+
+    Such attachments need no data part, so they travel in application/json requests.
+    """
+    required = {
+        "usageType": iris(),
+        "display": language_maps(),
+        "contentType": st.sampled_from(["text/plain", "image/png", "text/plain; charset=ascii"]),
+        "length": st.integers(0, 2**40),
+        "sha2": _SHA2_HEX,
+        "fileUrl": irls(),
+    }
+    return st.fixed_dictionaries(required, optional={"description": language_maps()})
+
+
 @st.composite
 def statements(draw: Draw, version: str) -> Json:
     """Draw a valid Statement for a request under `version` ("1.0.3" or "2.0.0").
 
-    Covers the whole grammar except attachments (not accepted yet).
+    Covers the whole grammar; attachments are fileUrl ones (data parts are a multipart
+    matter, tested in tests/api/test_attachments_api.py).
     """
     obj = draw(_objects(version))
     statement: Json = {}
@@ -520,6 +543,8 @@ def statements(draw: Draw, version: str) -> Json:
         statement["authority"] = draw(authorities())
     if draw(_BOOL):
         statement["version"] = draw(_statement_versions(version))
+    if draw(_ONE_IN_FOUR):
+        statement["attachments"] = draw(st.lists(file_url_attachments(), max_size=2))
     return statement
 
 
