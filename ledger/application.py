@@ -46,7 +46,7 @@ from ledger.statements import (
 )
 from ledger.tenants import DEFAULT_TENANT, Tenant, check_tenant_name
 from ledger.xapi import V1, validate_statement
-from ledger.xapi.attachments import check_attachments, surplus_parts
+from ledger.xapi.attachments import attachment_objects, check_attachments, surplus_parts
 from ledger.xapi.equivalence import equivalent
 from ledger.xapi.multipart import AttachmentPart
 from ledger.xapi.normalise import normalise_statement
@@ -279,7 +279,18 @@ class Ledger(Application[UUID]):
             if not pending:
                 return Recording(ids, 0, None)
             write = self._statement_write(principal, list(pending.items()), pointers, untimed)
-            write.blobs = blobs
+            # Only the data of statements this write stores: an id already held changes
+            # nothing (1.0.3 Comm §2.1.1-2.1.2), not even the attachment data.
+            write.blobs = (
+                {
+                    sha2: blobs[sha2]
+                    for statement in pending.values()
+                    for _, attachment in attachment_objects(statement)
+                    if (sha2 := attachment["sha2"].lower()) in blobs
+                }
+                if blobs
+                else {}
+            )
             try:
                 written = self.bulk.write_statements(write)
             except IntegrityError as ex:

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import hashlib
 import uuid
+from dataclasses import replace
 
 import orjson
 import pytest
+from falcon import testing
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from api.app import create_app
 from tests.conftest import event_count, xapi_headers
 from tests.factories import statement, with_id
 from tests.multipart import (
@@ -403,3 +406,25 @@ def test_attachments_true_applies_the_format_to_the_json_part(client):
     assert listed["object"] == {"objectType": "Activity", "id": body["object"]["id"]}
     assert listed["attachments"] == body["attachments"]
     assert parts[1].body == TEXT
+
+
+def test_resending_a_held_statement_with_its_data_changes_nothing(client, ledger):
+    """Checklist §5.3: an id already held changes nothing, not even attachment data."""
+    body = with_id(attachments=[attachment(TEXT, fileUrl=FILE_URL)])
+    assert client.simulate_post(URL, json=body, headers=xapi_headers()).status_code == 200
+    events = event_count(ledger)
+    assert post_multipart(client, multipart_body(body, [PartSpec(TEXT)])).status_code == 200
+    assert stored_nothing(ledger, events)
+    parts = read_multipart(get(client, statementId=body["id"], attachments="true"))
+    assert len(parts) == 1
+
+
+def test_a_multipart_body_over_the_size_limit_is_refused_with_413(settings, ledger):
+    """Checklist §8.1 MAY, §5.2: oversized attachments → 413, nothing stored."""
+    small = testing.TestClient(create_app(replace(settings, max_body_bytes=4096), ledger=ledger))
+    data = b"x" * 5000
+    body = with_id(attachments=[attachment(data)])
+    before = event_count(ledger)
+    response = post_multipart(small, multipart_body(body, [PartSpec(data)]))
+    assert response.status_code == 413
+    assert stored_nothing(ledger, before)
