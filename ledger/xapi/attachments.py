@@ -18,6 +18,7 @@ from ledger.xapi.signatures import (
     SIGNATURE_USAGE,
     SignatureProblem,
     check_signature,
+    signs_statement,
 )
 
 
@@ -59,8 +60,20 @@ def check_attachments(
             problems.extend(_agreement(attachment, part, pointer))
         elif "fileUrl" not in attachment:
             problems.append(Problem(pointer, _missing_data(parts is None)))
-        if where.startswith("/attachments/") and attachment["usageType"] == SIGNATURE_USAGE:
+        if not where.startswith("/attachments/"):
+            continue
+        if attachment["usageType"] == SIGNATURE_USAGE:
             problems.extend(_signature(statement, attachment, part, pointer))
+        elif part is not None and signs_statement(part.data, statement):
+            # Data §2.6.s4.b1: a statement's own signature must declare the signature
+            # usageType (CTS "malformed signature - bad usageType").
+            problems.append(
+                Problem(
+                    f"{pointer}/usageType",
+                    "this attachment is a JWS signature of the statement: its usageType "
+                    f"must be {SIGNATURE_USAGE}",
+                )
+            )
     return problems
 
 

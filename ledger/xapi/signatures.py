@@ -32,6 +32,8 @@ ALGORITHMS: Final = ("RS256", "RS384", "RS512")
 
 _COMPACT_RE: Final = re.compile(r"[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*")
 _JWS: Final = jwt.PyJWS()
+#: Larger attachments are not looked at for a misfiled signature.
+_MAX_SNIFF: Final = 1 << 20
 
 
 class SignatureProblem(Exception):
@@ -64,6 +66,29 @@ def check_signature(jws: bytes, statement: dict[str, Any]) -> None:
     _check_equivalent(signed, statement)
     if "x5c" in header:
         _verify_with_certificate(text, header["x5c"], algorithm)
+
+
+def signs_statement(data: bytes, statement: dict[str, Any]) -> bool:
+    """Tell whether attachment data is a compact JWS whose payload is this Statement.
+
+    Used on attachments that do not declare the signature usageType: a statement that
+    carries its own signature under another usageType breaks Data §2.6.s4.b1 (the CTS
+    "bad usageType" case), while any other attachment is just data.
+    """
+    if len(data) > _MAX_SNIFF or data.count(b".") != 2:
+        return False
+    try:
+        text = data.decode("ascii").strip()
+    except UnicodeDecodeError:
+        return False
+    if _COMPACT_RE.fullmatch(text) is None:
+        return False
+    try:
+        payload = _JWS.decode_complete(text, options={"verify_signature": False})["payload"]
+        signed = parse_json(payload)
+    except (jwt.PyJWTError, InvalidJSONError):
+        return False
+    return isinstance(signed, dict) and equivalent(signed, statement)
 
 
 def _compact(jws: bytes) -> str:

@@ -79,7 +79,7 @@ def signed_request(
     signed = {
         **body,
         "attachments": [
-            attachment(jws, OCTETS, usageType=SIGNATURE, **attachment_overrides),
+            attachment(jws, OCTETS, **{"usageType": SIGNATURE, **attachment_overrides}),
         ],
     }
     content_type = signed["attachments"][0]["contentType"]
@@ -252,3 +252,19 @@ def test_one_bad_signature_stores_nothing_of_the_batch(client, ledger):
     assert response.json["error"]["details"][0]["pointer"] == "/1/attachments/0"
     assert event_count(ledger) == before
     assert blob_count(ledger) == 0
+
+
+def test_a_statements_own_signature_under_another_usage_type_is_refused(client):
+    """Checklist §8.3 (CTS "bad usageType"): a statement's JWS must declare the signature usage."""
+    body = with_id()
+    _, raw = signed_request(body, sign(body), usageType="http://adlnet.gov/expapi/voided")
+    response = post_multipart(client, raw)
+    assert response.status_code == 400
+    assert response.json["error"]["details"][0]["pointer"] == "/attachments/0/usageType"
+
+
+def test_a_jws_of_something_else_is_ordinary_attachment_data(client):
+    """Checklist §8.1: only the statement's own signature is held to the signature rules."""
+    body = with_id()
+    _, raw = signed_request(body, sign(with_id()), usageType="http://example.com/usage/token")
+    assert post_multipart(client, raw).status_code == 200
