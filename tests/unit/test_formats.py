@@ -230,11 +230,13 @@ def test_parse_accept_language_accepts_any_text(header: str) -> None:
 
 
 def _keys_outside_extensions(value: Any) -> set[str]:
-    """Return every key at any depth, not looking inside extensions or account IFIs."""
+    """Return every key at any depth, not looking inside extensions, account IFIs or
+    Attachment objects (an attachment's display is not an Agent, Activity or Verb's)."""
     if isinstance(value, dict):
         keys = set(value)
         for key, item in value.items():
-            if key not in ("extensions", "account"):  # an account's name is part of the IFI
+            # An account's name is part of the IFI; ids leaves attachments as they are.
+            if key not in ("extensions", "account", "attachments"):
                 keys |= _keys_outside_extensions(item)
         return keys
     if isinstance(value, list):
