@@ -364,6 +364,7 @@ def test_every_xapi_response_carries_the_version_header(client):
         assert response.headers.get("X-Experience-API-Version") == expected, (method, path)
         if response.status_code >= 400 and method != "HEAD":
             assert "error" in response.json, (method, path)
+            assert response.headers["Content-Type"] == "application/json", (method, path)
     assert client.simulate_get("/xapi/nowhere", headers=xapi_headers()).status_code == 404
     assert client.simulate_delete(URL, headers=xapi_headers()).status_code == 405
 
@@ -398,6 +399,67 @@ def test_the_bootstrap_admin_is_refused_by_no_permission_rule(client):
         for method in methods - {"OPTIONS"}:
             required = resource.scopes.get("GET" if method == "HEAD" else method, ())
             assert admin.has_any_scope(required), (method, path, required)
+
+
+#: The seven resources of xAPI 1.0.3 Comm §2.0 / 2.0 LRS §4.1.6 (App. B).
+XAPI_RESOURCES = {
+    "/xapi/statements",
+    "/xapi/agents",
+    "/xapi/agents/profile",
+    "/xapi/activities",
+    "/xapi/activities/profile",
+    "/xapi/activities/state",
+    "/xapi/about",
+}
+
+
+def test_every_xapi_route_is_an_xapi_resource_or_an_extension(client):
+    """(checklist §1 SHOULD; 1.0.3 Comm §2.0): vendor endpoints only under /xapi/extensions/."""
+    for path, _, _ in routes(client.app):
+        assert path in XAPI_RESOURCES or path.startswith("/xapi/extensions/"), path
+
+
+def test_the_rule_set_follows_the_header_never_the_statement_version(client, ledger):
+    """(checklist §1, §16.1; 1.0.3 Comm §3.3, 2.0 LRS §4.1.7): the header picks the rules."""
+    context_agents = {
+        "contextAgents": [{"objectType": "contextAgent", "agent": {"mbox": "mailto:c@x.org"}}]
+    }
+    claims_2_0 = statement(version="2.0.0")
+    assert client.simulate_post(URL, json=claims_2_0, headers=xapi_headers()).status_code == 400
+    claims_1_0 = statement(version="1.0.0", context=context_agents)
+    response = client.simulate_post(URL, json=claims_1_0, headers=xapi_headers("2.0.0"))
+    assert response.status_code == 200
+    assert client.simulate_post(URL, json=claims_1_0, headers=xapi_headers()).status_code == 400
+
+
+def test_a_2_0_statement_is_returned_as_stored_to_a_1_0_reader(client):
+    """(checklist §16.1; 1.0.3 Comm §3.3): never down-converted; version kept as stored."""
+    context = {
+        "contextAgents": [{"objectType": "contextAgent", "agent": {"mbox": "mailto:c@x.org"}}]
+    }
+    body = with_id(context=context)
+    client.simulate_post(URL, json=body, headers=xapi_headers("2.0.0"))
+    fetched = client.simulate_get(URL, params={"statementId": body["id"]}, headers=xapi_headers())
+    assert fetched.status_code == 200
+    assert fetched.headers["X-Experience-API-Version"] == "1.0.3"
+    assert fetched.json["context"]["contextAgents"] == context["contextAgents"]
+    assert fetched.json["version"] == "2.0.0"
+
+
+def test_an_unexpected_failure_is_a_json_500_that_reveals_nothing(client, ledger, monkeypatch):
+    """(checklist §2.8; 1.0.3 Comm §3.2, CTS XAPI-00329): 500, JSON body, version header."""
+
+    def broken(*args: Any, **kwargs: Any) -> None:
+        raise RuntimeError("secret internals")
+
+    monkeypatch.setattr(ledger, "get_statement", broken)
+    response = client.simulate_get(
+        URL, params={"statementId": str(uuid.uuid4())}, headers=xapi_headers()
+    )
+    assert response.status_code == 500
+    assert response.json["error"]["code"] == "internal_error"
+    assert "secret" not in response.text
+    assert response.headers["X-Experience-API-Version"] == "1.0.3"
 
 
 # --- Authentication ------------------------------------------------------------------------
