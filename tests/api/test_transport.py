@@ -365,6 +365,8 @@ def test_every_xapi_response_carries_the_version_header(client):
         if response.status_code >= 400 and method != "HEAD":
             assert "error" in response.json, (method, path)
             assert response.headers["Content-Type"] == "application/json", (method, path)
+        if path == URL:  # errors too (checklist §7.5; 1.0.3 Comm §2.1.3)
+            assert response.headers["X-Experience-API-Consistent-Through"], method
     assert client.simulate_get("/xapi/nowhere", headers=xapi_headers()).status_code == 404
     assert client.simulate_delete(URL, headers=xapi_headers()).status_code == 405
 
