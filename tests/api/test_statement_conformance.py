@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import orjson
+
 from tests.conftest import xapi_headers
 from tests.factories import statement, with_id
 
@@ -56,3 +58,20 @@ def test_related_activities_keeps_its_1_0_3_meaning_under_2_0(client):
             headers=xapi_headers(version),
         )
         assert [s["id"] for s in wide.json["statements"]] == [body["id"]]
+
+
+def test_an_account_name_holding_u0000_is_stored_and_found_never_a_500(client):
+    """(checklist §2.8; 1.0.3 Comm §3.2): valid JSON text PostgreSQL cannot hold as text is
+    still stored, queryable by agent, and kept apart from a look-alike name."""
+    nul = {"account": {"homePage": "https://id.example.com", "name": "a\u0000b"}}
+    look_alike = {"account": {"homePage": "https://id.example.com", "name": "a\\0b"}}
+    ids = {}
+    for name, actor in (("nul", nul), ("look-alike", look_alike)):
+        response = client.simulate_post(URL, json=statement(actor=actor), headers=xapi_headers())
+        assert response.status_code == 200, response.text
+        ids[name] = response.json[0]
+    found = client.simulate_get(
+        URL, params={"agent": orjson.dumps(nul).decode()}, headers=xapi_headers()
+    )
+    assert [s["id"] for s in found.json["statements"]] == [ids["nul"]]
+    assert found.json["statements"][0]["actor"]["account"]["name"] == "a\u0000b"
