@@ -8,7 +8,9 @@ import sys
 import falcon
 
 from api import errors
+from api.cors import CorsMiddleware
 from api.middleware import AuthMiddleware, RequestLogMiddleware, XapiVersionMiddleware
+from api.transport import TransportMiddleware, XapiApp
 from api.xapi.about import AboutResource
 from api.xapi.statements import StatementsResource
 from ledger.application import Ledger
@@ -54,12 +56,16 @@ def create_app(
         ledger.check_tables()
     configure_logging()
     queries = StatementQueries(ledger)
-    app = falcon.App(
-        middleware=[  # type: ignore[arg-type]
+    # XapiApp rewrites 1.0.3 alternate-syntax requests before Falcon reads them (api/transport).
+    app = XapiApp(
+        middleware=[
             RequestLogMiddleware(enabled=settings.request_log),
+            CorsMiddleware(settings.cors_origins),
+            TransportMiddleware(settings.max_body_bytes),
             XapiVersionMiddleware(queries.consistent_through),
             AuthMiddleware(ledger),
         ],
+        max_body_bytes=settings.max_body_bytes,
     )
     app.req_options.keep_blank_qs_values = True
     app.req_options.auto_parse_qs_csv = False

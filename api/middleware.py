@@ -69,6 +69,11 @@ class RequestLogMiddleware:
         )
 
 
+def response_version(header: str | None) -> str:
+    """The `X-Experience-API-Version` to answer: `2.0.0` for a 2.x request, else `1.0.3`."""
+    return V2 if (header or "").strip().startswith("2") else "1.0.3"
+
+
 class XapiVersionMiddleware:
     """Negotiate `X-Experience-API-Version` for `/xapi/` requests (checklist §2.1, §16.1).
 
@@ -83,12 +88,12 @@ class XapiVersionMiddleware:
 
     def process_request(self, req: falcon.Request, resp: falcon.Response) -> None:
         """Choose the rule set for the request, or refuse it with 400."""
-        if not req.path.startswith("/xapi/") or req.method == "OPTIONS":
+        if not req.path.startswith("/xapi/"):
             return
         header = req.get_header("X-Experience-API-Version")
-        req.context.response_version = V2 if (header or "").strip().startswith("2") else "1.0.3"
-        if req.path == "/xapi/about":
-            return
+        req.context.response_version = response_version(header)
+        if req.path == "/xapi/about" or req.method == "OPTIONS":
+            return  # /about ignores the header (Comm §2.8); a CORS preflight carries none
         req.context.xapi_version = negotiate_version(header)
         req.context.response_version = req.context.xapi_version
 
@@ -96,9 +101,11 @@ class XapiVersionMiddleware:
         self, req: falcon.Request, resp: falcon.Response, resource: object, req_succeeded: bool
     ) -> None:
         """Put the version header (and Consistent-Through) on the response."""
-        version = getattr(req.context, "response_version", None)
-        if version is None:
+        if not req.path.startswith("/xapi/"):
             return
+        version = getattr(req.context, "response_version", None)
+        if version is None:  # an earlier middleware refused the request before negotiation
+            version = response_version(req.get_header("X-Experience-API-Version"))
         resp.set_header("X-Experience-API-Version", version)
         if req.path.startswith("/xapi/statements"):
             resp.set_header("X-Experience-API-Consistent-Through", self.consistent_through())
@@ -138,6 +145,7 @@ class AuthMiddleware:
         """Authenticate and authorise the request before its responder runs."""
         if (
             resource is None
+            or req.method == "OPTIONS"  # a CORS preflight carries no credentials (§2.5)
             or getattr(resource, "public", False)
             or not hasattr(resource, f"on_{req.method.lower()}")  # Falcon answers 405
         ):

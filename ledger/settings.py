@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
 
 DEFAULT_DATABASE_URL = "sqlite:///./var/ledger.db"
+
+#: A CORS origin as browsers send it: scheme://host[:port], nothing after the authority.
+_ORIGIN_RE = re.compile(r"[a-z][a-z0-9+.-]*://[^/?#\s@*]+", re.ASCII)
 
 
 class SettingsError(ValueError):
@@ -39,6 +43,9 @@ class Settings:
     db_lock_timeout: int = 10
     #: `LEDGER_REQUEST_LOG`: `true` writes one JSON line per request to stderr.
     request_log: bool = True
+    #: `LEDGER_CORS_ORIGINS`: the browser origins (`https://lms.example.com`, comma-separated)
+    #: allowed to call the API cross-origin, or `*` for any; empty (the default): none.
+    cors_origins: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if (self.bootstrap_key is None) != (self.bootstrap_secret is None):
@@ -53,6 +60,7 @@ class Settings:
             raise SettingsError("LEDGER_MAX_BODY_BYTES must be at least 1024")
         if self.db_pool_size < 1:
             raise SettingsError("LEDGER_DB_POOL_SIZE must be at least 1")
+        check_cors_origins(self.cors_origins)
         self.eventsourcing_env()  # fail fast on a bad database URL
 
     @classmethod
@@ -82,6 +90,7 @@ class Settings:
             db_pool_size=int(number("LEDGER_DB_POOL_SIZE", cls.db_pool_size)),
             db_lock_timeout=int(number("LEDGER_DB_LOCK_TIMEOUT", cls.db_lock_timeout)),
             request_log=flag in ("true", "1", "yes"),
+            cors_origins=parse_cors_origins(env.get("LEDGER_CORS_ORIGINS", "")),
         )
 
     @property
@@ -148,3 +157,20 @@ class Settings:
                 }
             )
         return env
+
+
+def parse_cors_origins(raw: str) -> tuple[str, ...]:
+    """Split `LEDGER_CORS_ORIGINS` (comma-separated) into lower-cased origins, blanks dropped."""
+    return tuple(part.strip().lower() for part in raw.split(",") if part.strip())
+
+
+def check_cors_origins(origins: tuple[str, ...]) -> None:
+    """Refuse a CORS origin list that is not `*` alone or a list of scheme://host[:port]."""
+    if "*" in origins and len(origins) > 1:
+        raise SettingsError("LEDGER_CORS_ORIGINS: '*' allows every origin; give it alone")
+    for origin in origins:
+        if origin != "*" and not _ORIGIN_RE.fullmatch(origin):
+            raise SettingsError(
+                f"LEDGER_CORS_ORIGINS: {origin!r} is not an origin; write scheme://host[:port] "
+                "with no path or trailing slash (e.g. https://lms.example.com), or '*'"
+            )

@@ -27,7 +27,9 @@ from ledger.xapi.primitives import from_epoch_ms, is_uuid, parse_timestamp
 from projections.statement_query import StatementQueries, decode_cursor, encode_cursor
 
 WRITE_SCOPES = ("statements/write", "all")
-READ_SCOPES = ("statements/read", "statements/read/mine", "all/read", "all")
+# `statements/read/mine` is not listed: it would need results narrowed to the credential's own
+# statements (1.0.3 Comm §4.2), which the ledger does not do, so it is refused (403), never widened.
+READ_SCOPES = ("statements/read", "all/read", "all")
 FORMATS = ("exact", "ids", "canonical")
 _SINGLE_PARAMS = ("statementId", "voidedStatementId", "format", "attachments")
 
