@@ -10,9 +10,12 @@ import falcon
 from api import errors
 from api.middleware import AuthMiddleware, RequestLogMiddleware, XapiVersionMiddleware
 from api.xapi.about import AboutResource
+from api.xapi.documents import ActivityProfileResource, AgentProfileResource, StateResource
 from api.xapi.statements import StatementsResource
 from ledger.application import Ledger
+from ledger.documents import Documents
 from ledger.settings import Settings
+from projections.document_query import DocumentQueries
 from projections.statement_query import StatementQueries
 from projections.store import open_ledger
 
@@ -66,4 +69,9 @@ def create_app(
     errors.register(app)
     app.add_route("/xapi/about", AboutResource())
     app.add_route("/xapi/statements", StatementsResource(ledger, queries, settings.max_body_bytes))
+    # document resources (checklist §9-§12)
+    documents = (Documents(ledger), DocumentQueries(ledger), settings.max_body_bytes)
+    app.add_route("/xapi/activities/state", StateResource(*documents))
+    app.add_route("/xapi/activities/profile", ActivityProfileResource(*documents))
+    app.add_route("/xapi/agents/profile", AgentProfileResource(*documents))
     return app
