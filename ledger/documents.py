@@ -221,7 +221,8 @@ class Preconditions:
 
 @dataclass(frozen=True)
 class DocumentWritten:
-    """What a document write stored: the new content's ETag value and `updated` time."""
+    """What a document write stored: the new content's ETag value ('' after a deletion or
+    when nothing changed) and `updated` time."""
 
     etag: str
     updated: str
@@ -350,26 +351,26 @@ class Documents:
             InvalidDocumentError: the document exists and either it or the body is not an
                 application/json JSON object; nothing is changed.
         """
-        kind = content_type or DEFAULT_CONTENT_TYPE
+        posted_type = content_type or DEFAULT_CONTENT_TYPE
         posted: Any = None
-        if media_type(kind) == JSON:
+        if media_type(posted_type) == JSON:
             posted = parse_json(content)  # CTS XAPI-00235: invalid JSON → 400
 
         def decide(current: Document.Event | None) -> _Change:
             check_preconditions(preconditions, current, require=False)
             if not isinstance(current, Document.Put | Document.Merged):
-                return _Change(Document.Put, content, kind)  # CTS XAPI-00233: stored as new
+                return _Change(Document.Put, content, posted_type)  # CTS XAPI-00233: as new
             stored = self._stored_object(current)
-            if media_type(kind) != JSON or not isinstance(posted, dict):
+            if media_type(posted_type) != JSON or not isinstance(posted, dict):
                 raise InvalidDocumentError(
                     "a POST merges only a JSON object sent as application/json into a stored "
                     "JSON object; this body is "
-                    + ("not a JSON object" if media_type(kind) == JSON else f"{kind}")
+                    + ("not a JSON object" if posted is not None else posted_type)
                     + "; nothing was changed (PUT replaces a document whole)",
                     [Problem("", "must be a JSON object sent as application/json")],
                 )
             merged = {**stored, **posted}  # 1.0.3 Comm §2.2: top-level properties only
-            return _Change(Document.Merged, orjson.dumps(merged), kind)
+            return _Change(Document.Merged, orjson.dumps(merged), posted_type)
 
         return self._write(principal, key, decide)
 
@@ -462,7 +463,8 @@ class Documents:
                 if not self.ledger.bulk.is_duplicate_event(ex):
                     raise
                 continue  # a racing writer appended this version: decide again
-            return DocumentWritten(etag_of(change.content), written.stored)
+            deleted = change.event is Document.Deleted
+            return DocumentWritten("" if deleted else etag_of(change.content), written.stored)
         raise StoreBusyError("could not store the document: it kept changing; retry")
 
     def _builder(
