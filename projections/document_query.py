@@ -15,6 +15,7 @@ from ledger.blobs import BLOBS_TABLE
 from ledger.documents import STATE, DocumentKey, DocumentScope
 from ledger.recorders import LedgerPostgresRecorder
 from ledger.xapi.primitives import format_timestamp, from_epoch_ms
+from projections.documents import unescape_id
 from projections.recorders import schema_prefix
 
 
@@ -105,7 +106,7 @@ class DocumentQueries:
             "ORDER BY document_id",
             params,
         )
-        ids = list(dict.fromkeys(row[0] for row in rows))  # one id per registration
+        ids = list(dict.fromkeys(unescape_id(row[0]) for row in rows))  # once per registration
         latest = max((int(row[1]) for row in rows), default=None)
         return ids, latest
 

@@ -78,6 +78,20 @@ def version_sql(schema: str, mark: str) -> tuple[str, str, str]:
     )
 
 
+def escape_id(document_id: str) -> str:
+    """The stored form of a document id: PostgreSQL text cannot hold U+0000, which a valid
+    stateId or profileId may contain, so `\\` and U+0000 are written `\\\\` and `\\0`."""
+    return document_id.replace("\\", "\\\\").replace("\x00", "\\0")
+
+
+def unescape_id(stored: str) -> str:
+    """The document id of a stored form (`escape_id` undone)."""
+    if "\\" not in stored:
+        return stored
+    parts = stored.split("\\\\")
+    return "\\".join(part.replace("\\0", "\x00") for part in parts)
+
+
 def document_row(
     originator_id: UUID, version: int, topic: str, state: bytes, position: int
 ) -> tuple[Any, ...]:
@@ -93,7 +107,7 @@ def document_row(
         normalise_iri(activity) if activity is not None else "",
         (ifi_key(agent) or "") if agent is not None else "",
         event["registration"] or "",
-        event["document_id"],
+        escape_id(event["document_id"]),
         version,
         int(deleted),
         None if deleted else event["sha256"],

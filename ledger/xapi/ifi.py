@@ -27,5 +27,11 @@ def ifi_key(agent: Mapping[str, Any]) -> str | None:
         return "openid:" + agent["openid"]
     if "account" in agent:
         account = agent["account"]
-        return "account:" + normalise_iri(account["homePage"]) + "\x1f" + account["name"]
+        name = account["name"]
+        if "\x00" in name:
+            # PostgreSQL text cannot hold U+0000, which a valid account name may contain: such
+            # a name is keyed escaped, under a prefix no other key has (so none can collide).
+            escaped = name.replace("\\", "\\\\").replace("\x00", "\\0")
+            return "account\\0:" + normalise_iri(account["homePage"]) + "\x1f" + escaped
+        return "account:" + normalise_iri(account["homePage"]) + "\x1f" + name
     return None

@@ -562,3 +562,17 @@ def test_tenants_do_not_see_each_others_documents(client, ledger):
     assert send(client, "GET", STATE, state_params(None), **auth).json == []
     send(client, "DELETE", STATE, state_params(None), **auth)
     assert send(client, "GET", STATE, state_params()).json == {"mine": True}
+
+
+@pytest.mark.parametrize(("url", "params"), [RESOURCES[0], RESOURCES[2]])
+def test_ids_and_account_names_holding_nul_are_stored_and_listed(client, url, params):
+    """U+0000 is a valid character of a stateId/profileId and of an account name; PostgreSQL
+    text cannot hold it, so the read model stores it escaped — never a 500 (checklist §2.2,
+    §10, §12)."""
+    agent = {"account": {"homePage": "https://lms.example.com", "name": "a\x00b\\0"}}
+    document_id = "id\x00with\\nul\\0"
+    chosen = {**params(document_id), "agent": agent_json(agent)}
+    assert send(client, "PUT", url, chosen, b'{"nul": true}').status_code == 204
+    assert send(client, "GET", url, chosen).json == {"nul": True}
+    listed = send(client, "GET", url, {**params(None), "agent": agent_json(agent)})
+    assert listed.json == [document_id]
