@@ -229,7 +229,8 @@ def test_migrate_builds_the_read_model_when_its_version_is_unset(ledger, documen
 
 
 def test_the_rebuild_command_rebuilds_documents_with_progress(ledger, settings, documents, admin):
-    """`learning-ledger projections rebuild documents` shows progress and the total."""
+    """`learning-ledger projections rebuild documents` (and `--all`) shows progress and the
+    total."""
     write_some_documents(documents, admin)
     live = document_rows(ledger)
     env = {"LEDGER_DATABASE_URL": settings.database_url, "PATH": "/usr/bin:/bin"}
@@ -244,4 +245,16 @@ def test_the_rebuild_command_rebuilds_documents_with_progress(ledger, settings, 
     assert done.returncode == 0, done.stderr
     assert "rebuilt documents: 11 document events" in done.stdout
     assert "documents:" in done.stderr  # the progress line
+    assert document_rows(ledger) == live
+    every = subprocess.run(
+        [sys.executable, "-m", "api.cli", "projections", "rebuild", "--all"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert every.returncode == 0, every.stderr
+    assert "rebuilt statement_index" in every.stdout
+    assert "rebuilt documents: 11 document events" in every.stdout
     assert document_rows(ledger) == live
