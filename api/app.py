@@ -12,9 +12,12 @@ from api.cors import CorsMiddleware
 from api.middleware import AuthMiddleware, RequestLogMiddleware, XapiVersionMiddleware
 from api.transport import TransportMiddleware, XapiApp
 from api.xapi.about import AboutResource
+from api.xapi.documents import ActivityProfileResource, AgentProfileResource, StateResource
 from api.xapi.statements import StatementsResource
 from ledger.application import Ledger
+from ledger.documents import Documents
 from ledger.settings import Settings
+from projections.document_query import DocumentQueries
 from projections.statement_query import StatementQueries
 from projections.store import open_ledger
 
@@ -72,4 +75,9 @@ def create_app(
     errors.register(app)
     app.add_route("/xapi/about", AboutResource())
     app.add_route("/xapi/statements", StatementsResource(ledger, queries, settings.max_body_bytes))
+    # document resources (checklist §9-§12)
+    documents = (Documents(ledger), DocumentQueries(ledger), settings.max_body_bytes)
+    app.add_route("/xapi/activities/state", StateResource(*documents))
+    app.add_route("/xapi/activities/profile", ActivityProfileResource(*documents))
+    app.add_route("/xapi/agents/profile", AgentProfileResource(*documents))
     return app

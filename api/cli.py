@@ -14,7 +14,8 @@ from gunicorn.app.base import BaseApplication
 from api.app import create_app
 from ledger.application import BootstrapResult
 from ledger.settings import Settings, SettingsError
-from projections.rebuild import ensure_statement_index, rebuild_statement_index
+from projections.documents import ensure_documents, rebuild_documents
+from projections.rebuild import ensure_statement_index, indexed_recorder, rebuild_statement_index
 from projections.store import open_ledger
 
 
@@ -25,6 +26,8 @@ def migrate(settings: Settings) -> BootstrapResult | None:
     try:
         if ensure_statement_index(ledger, ProgressBar("statement_index")):
             print("Learning Ledger: rebuilt statement_index (its version changed).", flush=True)
+        if ensure_documents(indexed_recorder(ledger), ProgressBar("documents", "events")):
+            print("Learning Ledger: rebuilt documents (its version changed).", flush=True)
         return ledger.bootstrap()
     finally:
         ledger.close()
@@ -33,8 +36,9 @@ def migrate(settings: Settings) -> BootstrapResult | None:
 class ProgressBar:
     """A one-line progress report on stderr for long commands."""
 
-    def __init__(self, name: str, stream: Any = None) -> None:
+    def __init__(self, name: str, unit: str = "statements", stream: Any = None) -> None:
         self.name = name
+        self.unit = unit
         self.stream = stream or sys.stderr
         self.started = time.monotonic()
         self.shown = 0.0
@@ -48,7 +52,7 @@ class ProgressBar:
         share = 100.0 * position / head if head else 100.0
         self.stream.write(
             f"\r{self.name}: {share:5.1f}% (position {position:,} of {head:,}), "
-            f"{done:,} statements, {rate:,.0f}/s"
+            f"{done:,} {self.unit}, {rate:,.0f}/s"
         )
         if position >= head:
             self.stream.write("\n")
@@ -62,10 +66,15 @@ def rebuild(settings: Settings, names: list[str]) -> None:
         ledger.check_tables()
         for name in names:
             started = time.monotonic()
-            count = rebuild_statement_index(ledger, ProgressBar(name))
+            if name == "documents":
+                unit = "document events"
+                count = rebuild_documents(indexed_recorder(ledger), ProgressBar(name, "events"))
+            else:
+                unit = "statements"
+                count = rebuild_statement_index(ledger, ProgressBar(name))
             seconds = time.monotonic() - started
             print(
-                f"Learning Ledger: rebuilt {name}: {count:,} statements in {seconds:.1f} s "
+                f"Learning Ledger: rebuilt {name}: {count:,} {unit} in {seconds:.1f} s "
                 f"({count / max(seconds, 1e-9):,.0f}/s).",
                 flush=True,
             )
@@ -93,7 +102,7 @@ def announce(result: BootstrapResult | None) -> None:
     )
 
 
-PROJECTIONS = ("statement_index",)
+PROJECTIONS = ("statement_index", "documents")
 
 
 class _Server(BaseApplication):

@@ -11,10 +11,13 @@ import orjson
 from ledger.errors import (
     AlreadyExistsError,
     AuthenticationError,
+    DocumentConflictError,
+    DocumentNotFoundError,
     InvalidInputError,
     LedgerError,
     PayloadTooLargeError,
     PermissionDeniedError,
+    PreconditionFailedError,
     Problem,
     StatementConflictError,
     StatementNotFoundError,
@@ -35,6 +38,10 @@ _STATUS: dict[type[LedgerError], int] = {
     AlreadyExistsError: 409,
     PayloadTooLargeError: 413,
     StoreBusyError: 503,
+    # documents (checklist §9.1)
+    DocumentNotFoundError: 404,
+    DocumentConflictError: 409,
+    PreconditionFailedError: 412,
 }
 
 WWW_AUTHENTICATE = 'Basic realm="Learning Ledger", charset="UTF-8"'

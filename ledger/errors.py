@@ -110,3 +110,27 @@ class StoreBusyError(LedgerError):
     """Raised when a write could not get through a busy store after several attempts."""
 
     code = "store_busy"
+
+
+class InvalidDocumentError(InvalidInputError):
+    """Raised when a document write cannot be done as asked (a POST that cannot be merged)."""
+
+    code = "invalid_document"
+
+
+class DocumentNotFoundError(LedgerError):
+    """Raised when a State or profile document asked for is not stored."""
+
+    code = "document_not_found"
+
+
+class DocumentConflictError(LedgerError):
+    """Raised when a PUT without If-Match or If-None-Match would overwrite a document."""
+
+    code = "document_conflict"
+
+
+class PreconditionFailedError(LedgerError):
+    """Raised when a document write's If-Match or If-None-Match header does not hold."""
+
+    code = "precondition_failed"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from functools import lru_cache
 from uuid import UUID, uuid5
 
@@ -31,3 +32,25 @@ def tenant_aggregate_id(tenant: str) -> UUID:
 def credential_aggregate_id(key: str) -> UUID:
     """Return the id of the Credential aggregate for API key `key` (keys are global)."""
     return uuid5(LEDGER_NAMESPACE, f"credential:{key}")
+
+
+def document_aggregate_id(
+    tenant: str,
+    kind: str,
+    activity: str | None,
+    agent: str | None,
+    registration: str | None,
+    document_id: str,
+) -> UUID:
+    """Return the id of the Document aggregate with this natural key within `tenant`.
+
+    Args:
+        tenant: the tenant.
+        kind: `state`, `activity_profile` or `agent_profile`.
+        activity: the activity IRI in comparison form (`normalise_iri`), or None.
+        agent: the agent's IFI comparison key (`ledger.xapi.ifi.ifi_key`), or None.
+        registration: the registration UUID lower-cased, or None.
+        document_id: the stateId or profileId, exactly as given.
+    """
+    key = json.dumps([kind, activity, agent, registration, document_id], ensure_ascii=False)
+    return uuid5(tenant_namespace(tenant), f"document:{key}")

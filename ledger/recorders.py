@@ -12,6 +12,9 @@ does (aggregates, notification log, projections) still works. They add:
 - `select_events_of`: the events of many aggregates in one query.
 - `is_duplicate_event`: whether an IntegrityError is the events primary key (an aggregate
   version that exists already) rather than any other constraint.
+- `write_documents`: the same for document events (State, Activity Profile, Agent Profile):
+  lock, `updated` read from the clock under the lock, content blobs, events, the inline
+  read model's rows (`_index_documents`, a hook for subclasses), commit.
 """
 
 from __future__ import annotations
@@ -67,6 +70,21 @@ class Written:
 
     positions: list[int]
     stored: str
+
+
+@dataclass
+class DocumentWrite:
+    """One all-or-nothing append of document events, prepared outside the lock.
+
+    `build(updated)` returns the `event_count` events to append, given the time of the
+    change read under the lock. `blobs` (document content by lowercase sha256 hex) are
+    stored in the same transaction.
+    """
+
+    tenant: str
+    event_count: int
+    build: Callable[[str], list[StoredEvent]]
+    blobs: dict[str, bytes] = field(default_factory=dict)
 
 
 class LedgerSQLiteRecorder(SQLiteApplicationRecorder):
@@ -159,6 +177,55 @@ class LedgerSQLiteRecorder(SQLiteApplicationRecorder):
         stored: str,
     ) -> None:
         """Write inline read-model rows for the statements, in the same transaction."""
+
+    # -- documents ------------------------------------------------------------------------
+
+    def write_documents(self, write: DocumentWrite) -> Written:
+        """Append document events in one `BEGIN IMMEDIATE` transaction (see `DocumentWrite`).
+
+        A version that exists already (a racing writer) raises the events primary key's
+        IntegrityError and nothing is written.
+        """
+        with self.datastore.get_connection(commit=True) as conn:
+            raw: sqlite3.Connection = conn._sqlite_conn
+            try:
+                cursor = raw.cursor()
+                cursor.execute("BEGIN IMMEDIATE")
+                if write.blobs:
+                    self.insert_blobs(cursor, write.tenant, write.blobs)
+                cursor.execute(self._max_rowid)
+                first = int(cursor.fetchone()[0] or 0) + 1
+                updated = _stored_at(datetime.now(UTC), self._document_floor_ms(cursor))
+                events = write.build(updated)
+                positions = list(range(first, first + len(events)))
+                cursor.executemany(
+                    self._insert_with_rowid,
+                    [
+                        (p, e.originator_id.hex, e.originator_version, e.topic, e.state)  # type: ignore[union-attr]
+                        for p, e in zip(positions, events, strict=True)
+                    ],
+                )
+                self._index_documents(cursor, events, positions)
+                raw.commit()
+            except sqlite3.IntegrityError as ex:
+                raw.rollback()
+                raise IntegrityError(ex) from ex
+            except sqlite3.OperationalError as ex:
+                raw.rollback()
+                raise OperationalError(ex) from ex
+            except BaseException:
+                raw.rollback()
+                raise
+        return Written(positions, updated)
+
+    def _document_floor_ms(self, cursor: sqlite3.Cursor) -> int | None:
+        """Return the latest `updated` already written, in ms, so `updated` never goes back."""
+        return None
+
+    def _index_documents(
+        self, cursor: sqlite3.Cursor, events: list[StoredEvent], positions: list[int]
+    ) -> None:
+        """Write inline read-model rows for document events, in the same transaction."""
 
     def select_states_at(self, positions: Sequence[int]) -> dict[int, bytes]:
         """Return the stored state of the events at the given notification ids."""
@@ -345,6 +412,72 @@ class LedgerPostgresRecorder(PostgresApplicationRecorder):
         stored: str,
     ) -> None:
         """Write inline read-model rows for the statements, in the same transaction."""
+
+    # -- documents ------------------------------------------------------------------------
+
+    @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
+    def write_documents(self, write: DocumentWrite) -> Written:
+        """Append document events in one transaction (see `DocumentWrite`), like statements.
+
+        A version that exists already (a racing writer) raises the events primary key's
+        IntegrityError and nothing is written.
+        """
+        with self.datastore.get_connection() as conn:
+            try:
+                return self._write_documents(conn, write)
+            except BaseException:
+                if conn.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
+                    conn.rollback()
+                raise
+
+    def _write_documents(self, conn: psycopg.Connection[Any], write: DocumentWrite) -> Written:
+        with conn.cursor() as curs, conn.cursor() as clock:
+            with conn.pipeline() as pipeline:
+                curs.execute(_BEGIN)
+                if write.blobs:
+                    self.insert_blobs(curs, write.tenant, write.blobs)
+                self._lock_table(curs)
+                self._notify_channel(curs)
+                clock.execute(
+                    self._clock_and_positions,
+                    (self._qualified_name, write.event_count),
+                    prepare=True,
+                )
+                floor_query = self._document_floor_query()
+                if floor_query is not None:
+                    curs.execute(floor_query, prepare=True)
+                pipeline.sync()
+                row: Any = clock.fetchone()
+                floor_row: Any = curs.fetchone() if floor_query is not None else None
+            updated = _stored_at(row["now"], floor_row["floor"] if floor_row else None)
+            events = write.build(updated)
+            positions: list[int] = list(row["positions"])
+            if len(events) != len(positions):
+                raise ValueError("a document write built a different number of events")
+            with conn.pipeline():
+                curs.execute(
+                    self._insert_rows,
+                    (
+                        positions,
+                        [e.originator_id for e in events],
+                        [e.originator_version for e in events],
+                        [e.topic for e in events],
+                        [e.state for e in events],
+                    ),
+                    prepare=True,
+                )
+                self._index_documents(curs, events, positions)
+                curs.execute(_COMMIT)
+        return Written(positions, updated)
+
+    def _document_floor_query(self) -> Composed | SQL | None:
+        """A query for the latest `updated` already written, in ms, as `floor` (or None)."""
+        return None
+
+    def _index_documents(
+        self, curs: psycopg.Cursor[Any], events: list[StoredEvent], positions: list[int]
+    ) -> None:
+        """Write inline read-model rows for document events, in the same transaction."""
 
     def insert_blobs(
         self, curs: psycopg.Cursor[Any], tenant: str, blobs: Mapping[str, bytes]

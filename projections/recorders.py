@@ -1,4 +1,5 @@
-"""Event recorders that keep the statement_index inline, in the events' own transaction."""
+"""Event recorders that keep the statement_index and the documents read model inline, in the
+events' own transaction."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from contextlib import contextmanager
 from typing import Any
 
 import psycopg
+from eventsourcing.persistence import StoredEvent
 from psycopg.sql import SQL, Identifier
 
 from ledger.recorders import (
@@ -16,6 +18,7 @@ from ledger.recorders import (
     LedgerSQLiteRecorder,
     StatementWrite,
 )
+from projections import documents as documents_model
 from projections.statement_index import (
     MAIN_COLUMNS,
     NAME,
@@ -102,6 +105,7 @@ class IndexedSQLiteRecorder(LedgerSQLiteRecorder):
         return [
             *super().construct_create_table_statements(),
             *ddl("INTEGER", without_rowid=" WITHOUT ROWID"),
+            *documents_model.ddl("INTEGER"),
         ]
 
     def _prepare_index(self, write: StatementWrite) -> Any:
@@ -199,6 +203,48 @@ class IndexedSQLiteRecorder(LedgerSQLiteRecorder):
             row = cursor.fetchone()
         return int(row[0]) if row else None
 
+    # -- the documents read model ----------------------------------------------------------
+
+    _document_upsert = documents_model.upsert_sql("", "?")
+    _document_versions = documents_model.version_sql("", "?")
+
+    def _document_floor_ms(self, cursor: sqlite3.Cursor) -> int | None:
+        cursor.execute(documents_model.floor_sql(""))
+        row = cursor.fetchone()
+        return int(row[0]) if row is not None and row[0] is not None else None
+
+    def _index_documents(
+        self, cursor: sqlite3.Cursor, events: list[StoredEvent], positions: list[int]
+    ) -> None:
+        cursor.executemany(self._document_upsert, documents_model.rows_of_events(events, positions))
+
+    def begin_documents_rebuild(self) -> int:
+        """Empty the documents read model under the write lock; return the log's head."""
+        with self._write_locked() as cursor:
+            cursor.execute(self._max_rowid)
+            head = int(cursor.fetchone()[0] or 0)
+            cursor.execute(self._document_versions[1], (documents_model.NAME,))
+            cursor.execute("DELETE FROM documents")
+        return head
+
+    def insert_document_rows(self, rows: list[tuple[Any, ...]]) -> None:
+        """Write a rebuild's batch of rows (the newer version of each row wins)."""
+        with self.datastore.transaction(commit=True) as cursor:
+            cursor.executemany(self._document_upsert, rows)
+
+    def finish_documents_rebuild(self, version: int) -> None:
+        """Record the version the rows were built with."""
+        with self.datastore.transaction(commit=True) as cursor:
+            cursor.execute(self._document_versions[1], (documents_model.NAME,))
+            cursor.execute(self._document_versions[2], (documents_model.NAME, version))
+
+    def documents_version(self) -> int | None:
+        """The documents read model's version the rows were built with (None: never built)."""
+        with self.datastore.transaction(commit=False) as cursor:
+            cursor.execute(self._document_versions[0], (documents_model.NAME,))
+            row = cursor.fetchone()
+        return int(row[0]) if row else None
+
 
 def insert_rows(cursor: Any, rows: IndexRows) -> None:
     """Insert index rows on SQLite."""
@@ -253,6 +299,14 @@ class IndexedPostgresRecorder(LedgerPostgresRecorder):
             f"COPY {prefix}statement_index_activities ({SIDE_COLUMNS.format(key='activity')}) "
             "FROM STDIN (FORMAT BINARY)"
         )
+        self.sql_create_statements.extend(
+            SQL(statement).format() for statement in documents_model.ddl(schema=prefix)
+        )
+        self._document_upsert = SQL(documents_model.upsert_sql(prefix, "%s"))
+        self._document_floor = SQL(documents_model.floor_sql(prefix))
+        self._document_versions = [
+            SQL(statement) for statement in documents_model.version_sql(prefix, "%s")
+        ]
         self._mark_voided = SQL(_MARK_VOIDED.format(s=prefix, p="%s", ids="= ANY(%s)"))
         self._floor = SQL(_FLOOR.format(s=prefix))
         self._head = SQL(_HEAD.format(s=prefix, p="%s"))
@@ -373,5 +427,49 @@ class IndexedPostgresRecorder(LedgerPostgresRecorder):
         """The statement_index version the rows were built with (None: never built)."""
         with self.datastore.transaction(commit=False) as curs:
             curs.execute(SQL(_SELECT_VERSION.format(s=self._prefix, p="%s")), (NAME,))
+            row: Any = curs.fetchone()
+        return int(row["version"]) if row else None
+
+    # -- the documents read model ----------------------------------------------------------
+
+    def _document_floor_query(self) -> SQL:
+        return self._document_floor
+
+    def _index_documents(
+        self, curs: psycopg.Cursor[Any], events: list[StoredEvent], positions: list[int]
+    ) -> None:
+        rows = documents_model.rows_of_events(events, positions)
+        if rows:
+            curs.executemany(self._document_upsert, rows)
+
+    def begin_documents_rebuild(self) -> int:
+        """Empty the documents read model under the write lock; return the log's head."""
+        with self.datastore.transaction(commit=True) as curs:
+            self._lock_table(curs)
+            curs.execute(
+                SQL("SELECT max(notification_id) AS head FROM {}").format(
+                    Identifier(self.datastore.schema, self.events_table_name)
+                )
+            )
+            row: Any = curs.fetchone()
+            curs.execute(self._document_versions[1], (documents_model.NAME,))
+            curs.execute(SQL(f"TRUNCATE {self._prefix}documents"))
+        return int(row["head"] or 0)
+
+    def insert_document_rows(self, rows: list[tuple[Any, ...]]) -> None:
+        """Write a rebuild's batch of rows (the newer version of each row wins)."""
+        with self.datastore.transaction(commit=True) as curs:
+            curs.executemany(self._document_upsert, rows)
+
+    def finish_documents_rebuild(self, version: int) -> None:
+        """Record the version the rows were built with."""
+        with self.datastore.transaction(commit=True) as curs:
+            curs.execute(self._document_versions[1], (documents_model.NAME,))
+            curs.execute(self._document_versions[2], (documents_model.NAME, version))
+
+    def documents_version(self) -> int | None:
+        """The documents read model's version the rows were built with (None: never built)."""
+        with self.datastore.transaction(commit=False) as curs:
+            curs.execute(self._document_versions[0], (documents_model.NAME,))
             row: Any = curs.fetchone()
         return int(row["version"]) if row else None

@@ -18,6 +18,8 @@ from typing import Any
 
 from ledger.statements import voiding_target
 from ledger.xapi.equivalence import normalise_iri
+from ledger.xapi.ifi import ifi_key as ifi_key  # moved to ledger.xapi.ifi; re-exported
+from ledger.xapi.ifi import normalise_mbox as normalise_mbox
 from ledger.xapi.primitives import epoch_ms, parse_timestamp
 
 NAME = "statement_index"
@@ -25,35 +27,6 @@ NAME = "statement_index"
 VERSION = 1
 
 _CONTEXT_LISTS = ("parent", "grouping", "category", "other")
-
-
-def normalise_mbox(mbox: str) -> str:
-    """Lower-case the scheme and the domain of a mailto IRI (1.0.3 Data §2.4.2.3)."""
-    at = mbox.rfind("@")
-    colon = mbox.find(":")
-    if at == -1:
-        return mbox
-    return mbox[: colon + 1].lower() + mbox[colon + 1 : at + 1] + mbox[at + 1 :].lower()
-
-
-def ifi_key(agent: Mapping[str, Any]) -> str | None:
-    """Return the comparison key of an Agent's or Group's IFI, or None for an anonymous Group."""
-    if "mbox" in agent:
-        return "mbox:" + normalise_mbox(agent["mbox"])
-    if "mbox_sha1sum" in agent:
-        return "sha1:" + agent["mbox_sha1sum"].lower()
-    if "openid" in agent:
-        return "openid:" + agent["openid"]
-    if "account" in agent:
-        account = agent["account"]
-        name = account["name"]
-        if "\x00" in name:
-            # PostgreSQL text cannot hold U+0000, which a valid account name may contain: such
-            # a name is keyed escaped, under a prefix no other key has (so none can collide).
-            escaped = name.replace("\\", "\\\\").replace("\x00", "\\0")
-            return "account\\0:" + normalise_iri(account["homePage"]) + "\x1f" + escaped
-        return "account:" + normalise_iri(account["homePage"]) + "\x1f" + name
-    return None
 
 
 def agent_keys(agent: Mapping[str, Any]) -> Iterator[str]:
