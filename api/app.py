@@ -10,9 +10,12 @@ import falcon
 from api import errors
 from api.middleware import AuthMiddleware, RequestLogMiddleware, XapiVersionMiddleware
 from api.xapi.about import AboutResource
+from api.xapi.activities import ActivitiesResource
+from api.xapi.agents import AgentsResource
 from api.xapi.statements import StatementsResource
 from ledger.application import Ledger
 from ledger.settings import Settings
+from projections.definitions_store import DefinitionsProjection
 from projections.statement_query import StatementQueries
 from projections.store import open_ledger
 
@@ -65,5 +68,11 @@ def create_app(
     app.req_options.auto_parse_qs_csv = False
     errors.register(app)
     app.add_route("/xapi/about", AboutResource())
-    app.add_route("/xapi/statements", StatementsResource(ledger, queries, settings.max_body_bytes))
+    definitions = DefinitionsProjection(ledger)
+    app.add_route(
+        "/xapi/statements",
+        StatementsResource(ledger, queries, settings.max_body_bytes, definitions=definitions),
+    )
+    app.add_route("/xapi/agents", AgentsResource(definitions))
+    app.add_route("/xapi/activities", ActivitiesResource(definitions))
     return app

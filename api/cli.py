@@ -14,6 +14,7 @@ from gunicorn.app.base import BaseApplication
 from api.app import create_app
 from ledger.application import BootstrapResult
 from ledger.settings import Settings, SettingsError
+from projections.definitions_store import DefinitionsProjection
 from projections.rebuild import ensure_statement_index, rebuild_statement_index
 from projections.store import open_ledger
 
@@ -25,6 +26,8 @@ def migrate(settings: Settings) -> BootstrapResult | None:
     try:
         if ensure_statement_index(ledger, ProgressBar("statement_index")):
             print("Learning Ledger: rebuilt statement_index (its version changed).", flush=True)
+        if DefinitionsProjection(ledger).ensure(ProgressBar("definitions")):
+            print("Learning Ledger: rebuilt definitions (its version changed).", flush=True)
         return ledger.bootstrap()
     finally:
         ledger.close()
@@ -62,7 +65,7 @@ def rebuild(settings: Settings, names: list[str]) -> None:
         ledger.check_tables()
         for name in names:
             started = time.monotonic()
-            count = rebuild_statement_index(ledger, ProgressBar(name))
+            count = _REBUILDERS[name](ledger, ProgressBar(name))
             seconds = time.monotonic() - started
             print(
                 f"Learning Ledger: rebuilt {name}: {count:,} statements in {seconds:.1f} s "
@@ -93,7 +96,11 @@ def announce(result: BootstrapResult | None) -> None:
     )
 
 
-PROJECTIONS = ("statement_index",)
+PROJECTIONS = ("statement_index", "definitions")
+_REBUILDERS = {
+    "statement_index": rebuild_statement_index,
+    "definitions": lambda ledger, progress: DefinitionsProjection(ledger).rebuild(progress),
+}
 
 
 class _Server(BaseApplication):

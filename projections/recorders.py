@@ -16,6 +16,7 @@ from ledger.recorders import (
     LedgerSQLiteRecorder,
     StatementWrite,
 )
+from projections.definitions_store import ddl as definitions_ddl
 from projections.statement_index import (
     MAIN_COLUMNS,
     NAME,
@@ -102,6 +103,8 @@ class IndexedSQLiteRecorder(LedgerSQLiteRecorder):
         return [
             *super().construct_create_table_statements(),
             *ddl("INTEGER", without_rowid=" WITHOUT ROWID"),
+            # The definitions read model (caught up from the log, not written here).
+            *definitions_ddl("INTEGER", without_rowid=" WITHOUT ROWID"),
         ]
 
     def _prepare_index(self, write: StatementWrite) -> Any:
@@ -225,6 +228,10 @@ class IndexedPostgresRecorder(LedgerPostgresRecorder):
         prefix = self._prefix = schema_prefix(self.datastore.schema)
         self.sql_create_statements.extend(
             SQL(statement).format() for statement in ddl(schema=prefix)
+        )
+        # The definitions read model (caught up from the log, not written here).
+        self.sql_create_statements.extend(
+            SQL(statement).format() for statement in definitions_ddl(schema=prefix)
         )
         self._insert_main = SQL(
             f"INSERT INTO {prefix}statement_index ({MAIN_COLUMNS}) SELECT * FROM unnest("

@@ -14,6 +14,7 @@ from ledger.application import Ledger
 from ledger.errors import InvalidInputError, InvalidStatementError, Problem
 from ledger.xapi.formats import format_statement, parse_accept_language
 from ledger.xapi.primitives import from_epoch_ms, is_uuid, parse_timestamp
+from projections.definitions_store import DefinitionsProjection, canonical_definitions
 from projections.statement_query import StatementQueries, decode_cursor, encode_cursor
 
 WRITE_SCOPES = ("statements/write", "all")
@@ -51,10 +52,26 @@ class StatementsResource:
 
     scopes = {"GET": READ_SCOPES, "PUT": WRITE_SCOPES, "POST": WRITE_SCOPES}
 
-    def __init__(self, ledger: Ledger, queries: StatementQueries, max_body_bytes: int) -> None:
+    def __init__(
+        self,
+        ledger: Ledger,
+        queries: StatementQueries,
+        max_body_bytes: int,
+        *,
+        definitions: DefinitionsProjection | None = None,
+    ) -> None:
         self.ledger = ledger
         self.queries = queries
         self.max_body_bytes = max_body_bytes
+        self.definitions = definitions
+
+    def _canonical(
+        self, tenant: str, fmt: str, statements: list[dict[str, Any]]
+    ) -> dict[str, dict[str, Any]] | None:
+        """The canonical Activity definitions `format=canonical` shows (1.0.3 Comm §2.1.3)."""
+        if fmt != "canonical" or self.definitions is None:
+            return None
+        return canonical_definitions(self.definitions, tenant, statements)
 
     def _body(self, req: falcon.Request) -> Any:
         if media_type(req) == "multipart/mixed":
@@ -122,7 +139,10 @@ class StatementsResource:
             req.context.principal.tenant, statement_id, voided=voided
         )
         resp.last_modified = parse_timestamp(statement["stored"])
-        send_json(resp, format_statement(statement, fmt, _languages(req, fmt)))
+        definitions = self._canonical(req.context.principal.tenant, fmt, [statement])
+        send_json(
+            resp, format_statement(statement, fmt, _languages(req, fmt), definitions=definitions)
+        )
 
     def _get_page(self, req: falcon.Request, resp: falcon.Response) -> None:
         tenant = req.context.principal.tenant
@@ -150,9 +170,11 @@ class StatementsResource:
             parts = self.queries.statement_json_at(page.positions)
         else:
             languages = _languages(req, fmt)
+            statements = self.queries.statements_at(page.positions)
+            definitions = self._canonical(tenant, fmt, statements)
             parts = [
-                orjson.dumps(format_statement(s, fmt, languages))
-                for s in self.queries.statements_at(page.positions)
+                orjson.dumps(format_statement(s, fmt, languages, definitions=definitions))
+                for s in statements
             ]
         resp.content_type = falcon.MEDIA_JSON
         resp.data = b'{"statements":[' + b",".join(parts) + b'],"more":' + orjson.dumps(more) + b"}"
