@@ -180,7 +180,8 @@ def merge_definition(canonical: Mapping[str, Any] | None, incoming: Mapping[str,
 
     See the module docstring for the rules; neither argument is modified.
     """
-    out: Json = copy.deepcopy(dict(canonical)) if canonical else {}
+    # Shallow: nested maps and lists are replaced, never changed in place.
+    out: Json = dict(canonical) if canonical else {}
     for key in ("name", "description"):
         if key in incoming:
             out[key] = _merge_map(out.get(key), incoming[key], _lower)
@@ -254,40 +255,49 @@ class Row:
     position: int
 
 
+@dataclass(frozen=True)
+class Contribution:
+    """What one statement gives the read model, worked out once and before any lock."""
+
+    tenant: str
+    position: int
+    #: (Activity id in comparison form, definition), in merge order.
+    definitions: list[tuple[str, Json]]
+    #: (IFI key, Agent), in the order seen.
+    agents: list[tuple[str, Json]]
+
+
+def contribution(tenant: str, position: int, statement: Mapping[str, Any]) -> Contribution:
+    """Return what a statement recorded at `position` contributes (module docstring)."""
+    agents = [(key, agent) for agent in agents_of(statement) if (key := ifi_key(agent))]
+    return Contribution(tenant, position, list(definitions_of(statement)), agents)
+
+
 @dataclass
 class Batch:
     """The rows a batch of statements changes, folded in log order.
 
-    `activities` and `persons` are keyed by (tenant, key); `known_*` hold the rows stored
-    before the batch (loaded by the caller for the keys `keys_of` names).
+    `activities` and `persons` are keyed by (tenant, key); the caller first fills them with
+    the stored rows of the keys the contributions name.
     """
 
     activities: dict[tuple[str, str], Row] = field(default_factory=dict)
     persons: dict[tuple[str, str], Row] = field(default_factory=dict)
 
-    def apply(self, tenant: str, position: int, statement: Mapping[str, Any]) -> None:
-        """Fold one statement in (the batch's rows must hold every row it touches)."""
+    def apply(self, given: Contribution) -> None:
+        """Fold one statement's contribution in; a statement counts once per row it feeds."""
+        tenant, position = given.tenant, given.position
         touched: set[str] = set()
-        for activity_id, definition in definitions_of(statement):
+        for activity_id, definition in given.definitions:
             row = self.activities.get((tenant, activity_id))
             merged = merge_definition(row.value if row else None, definition)
             count = (row.statements if row else 0) + (activity_id not in touched)
             self.activities[(tenant, activity_id)] = Row(merged, count, position)
             touched.add(activity_id)
         seen: set[str] = set()
-        for agent in agents_of(statement):
-            key = ifi_key(agent)
-            if key is None:
-                continue
+        for key, agent in given.agents:
             row = self.persons.get((tenant, key))
             count = (row.statements if row else 0) + (key not in seen)
             merged = merge_person(row.value if row else None, agent)
             self.persons[(tenant, key)] = Row(merged, count, position)
             seen.add(key)
-
-
-def keys_of(statement: Mapping[str, Any]) -> tuple[set[str], set[str]]:
-    """Return the Activity ids (comparison form) and IFI keys a statement touches."""
-    activities = {activity_id for activity_id, _ in definitions_of(statement)}
-    persons = {key for agent in agents_of(statement) if (key := ifi_key(agent)) is not None}
-    return activities, persons

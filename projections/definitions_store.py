@@ -33,7 +33,16 @@ from ledger.application import Ledger
 from ledger.recorders import LedgerPostgresRecorder, LedgerSQLiteRecorder
 from ledger.statements import RECORDED_TOPIC
 from ledger.xapi.equivalence import normalise_iri
-from projections.definitions import NAME, VERSION, Batch, Json, Row, activities_of, keys_of
+from projections.definitions import (
+    NAME,
+    VERSION,
+    Batch,
+    Contribution,
+    Json,
+    Row,
+    activities_of,
+    contribution,
+)
 
 #: Batch size for catch-ups that answer a request; rebuilds use `REBUILD_BATCH`.
 BATCH = 1000
@@ -244,7 +253,7 @@ class DefinitionsProjection:
             tried = True
             stop = min(position + batch_size, head)
             events = self.recorder.select_states_after(position, stop, RECORDED_TOPIC, batch_size)
-            parsed = [_parse(position, state) for position, state in events]
+            parsed = [_parse(position, state) for position, state in events]  # before the lock
             try:
                 now = self._locked(left, _Apply(self, position, stop, parsed))
             except _Busy:
@@ -384,9 +393,9 @@ class DefinitionsProjection:
         }
 
 
-def _parse(position: int, state: bytes) -> tuple[int, str, Json]:
+def _parse(position: int, state: bytes) -> Contribution:
     decoded = orjson.loads(state)
-    return position, decoded["tenant"], decoded["statement"]
+    return contribution(decoded["tenant"], position, decoded["statement"])
 
 
 class _Apply:
@@ -397,18 +406,18 @@ class _Apply:
         projection: DefinitionsProjection,
         expected: int,
         stop: int,
-        statements: list[tuple[int, str, Json]],
+        contributions: list[Contribution],
     ) -> None:
         self.projection = projection
         self.expected = expected
         self.stop = stop
-        self.statements = statements
+        self.contributions = contributions
         self.activity_keys: dict[str, set[str]] = {}
         self.person_keys: dict[str, set[str]] = {}
-        for _, tenant, statement in statements:  # worked out before the lock is taken
-            activities, persons = keys_of(statement)
-            self.activity_keys.setdefault(tenant, set()).update(activities)
-            self.person_keys.setdefault(tenant, set()).update(persons)
+        for given in contributions:  # worked out before the lock is taken
+            activities = self.activity_keys.setdefault(given.tenant, set())
+            activities.update(key for key, _ in given.definitions)
+            self.person_keys.setdefault(given.tenant, set()).update(k for k, _ in given.agents)
 
     def __call__(self, curs: Any, position: int, version: int) -> int | None:
         """Apply the batch and return None, or return the position found if it moved."""
@@ -419,8 +428,8 @@ class _Apply:
             activities=projection._load(curs, "definitions_activities", self.activity_keys),
             persons=projection._load(curs, "definitions_persons", self.person_keys),
         )
-        for at, tenant, statement in self.statements:
-            batch.apply(tenant, at, statement)
+        for given in self.contributions:
+            batch.apply(given)
         projection._store(curs, "definitions_activities", batch.activities)
         projection._store(curs, "definitions_persons", batch.persons)
         curs.execute(

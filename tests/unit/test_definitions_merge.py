@@ -8,6 +8,7 @@ from projections.definitions import (
     MAX_NAMES,
     Batch,
     agents_of,
+    contribution,
     definitions_of,
     merge_definition,
     merge_person,
@@ -207,8 +208,8 @@ def test_a_batch_counts_each_statement_once_per_activity_and_agent():
         },
     )
     batch = Batch()
-    batch.apply("t", 7, body)
-    batch.apply("t", 9, body)
+    batch.apply(contribution("t", 7, body))
+    batch.apply(contribution("t", 9, body))
     assert batch.activities[("t", "http://example.com/a")].statements == 2
     assert batch.activities[("t", "http://example.com/a")].position == 9
     assert batch.persons[("t", "mbox:mailto:ada@example.com")].statements == 2
