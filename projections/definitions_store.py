@@ -253,9 +253,10 @@ class DefinitionsProjection:
             tried = True
             stop = min(position + batch_size, head)
             events = self.recorder.select_states_after(position, stop, RECORDED_TOPIC, batch_size)
-            parsed = [_parse(position, state) for position, state in events]  # before the lock
+            parsed = [_parse(at, state) for at, state in events]  # before the lock
             try:
-                now = self._locked(left, _Apply(self, position, stop, parsed))
+                wait = None if left is None else max(left, 0.01)
+                now = self._locked(wait, _Apply(self, position, stop, parsed))
             except _Busy:
                 break
             if now is None:  # applied
