@@ -1,13 +1,13 @@
-"""The definitions read model's tables, its exactly-once catch-up from the log, and its queries.
+"""The definitions read model kept up from the log: exactly-once catch-up, rebuild, queries.
 
 A tracked projection: its rows and its tracking row (the last log position processed) change
 in one transaction per batch, so a batch is applied exactly once however many catch-ups run.
 Nothing is done under the event table's write lock. A catch-up reads a batch of
-`Statement.Recorded` events and parses them without any lock, then takes the tracking row
-(PostgreSQL: `SELECT … FOR UPDATE`; SQLite: `BEGIN IMMEDIATE`), checks the position is still
-the one it read from (else another catch-up applied the batch: it goes on from where that one
-got), loads the rows the batch touches, folds the statements in (`projections.definitions`),
-writes the rows and the new position, and commits.
+`Statement.Recorded` events and works out what each statement contributes without any lock,
+then takes the tracking row (`DefinitionsTables.locked`), checks the position is still the one
+it read from (else another catch-up applied the batch: it goes on from where that one got),
+loads the rows the batch touches, folds the statements in (`projections.definitions`), writes
+the rows and the new position, and commits.
 
 Positions are safe to advance over: ledger writes draw their positions under the event
 table's lock and commit before releasing it, so once position N is visible every event at or
@@ -16,66 +16,27 @@ below N is (PostgreSQL's gaps from failed writes are never filled in later).
 
 from __future__ import annotations
 
-import sqlite3
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any
 
 import orjson
-import psycopg
-from eventsourcing.persistence import ConnectionUnavailableError
-from eventsourcing.postgres import PostgresDatastore
-from eventsourcing.sqlite import SQLiteDatastore
-from psycopg.rows import tuple_row
 
 from ledger.application import Ledger
 from ledger.recorders import LedgerPostgresRecorder, LedgerSQLiteRecorder
 from ledger.statements import RECORDED_TOPIC
 from ledger.xapi.equivalence import normalise_iri
-from projections.definitions import (
-    NAME,
-    VERSION,
-    Batch,
-    Contribution,
-    Json,
-    Row,
-    activities_of,
-    contribution,
-)
+from projections.definitions import VERSION, Batch, Contribution, Json, activities_of, contribution
+from projections.definitions_tables import DefinitionsTables, TrackingBusyError
 
 #: Batch size for catch-ups that answer a request; rebuilds use `REBUILD_BATCH`.
 BATCH = 1000
 REBUILD_BATCH = 10_000
 #: Seconds a request spends at most bringing the read model up to date before it answers.
 REQUEST_BUDGET = 2.0
-TABLES = ("definitions_activities", "definitions_persons")
-_CHUNK = 500
 
 Progress = Callable[[int, int, int], None]  # (position, head, statements done)
-_T = TypeVar("_T")
-
-
-def ddl(bigint: str = "BIGINT", schema: str = "", without_rowid: str = "") -> list[str]:
-    """Return the CREATE statements of the read model's tables (the same on both stores).
-
-    Args:
-        bigint: the 64-bit integer type name.
-        schema: a prefix for table names (`"myschema".` on PostgreSQL, empty on SQLite).
-        without_rowid: `" WITHOUT ROWID"` on SQLite.
-    """
-    return [
-        f"CREATE TABLE IF NOT EXISTS {schema}definitions_activities ("
-        "tenant TEXT NOT NULL, activity TEXT NOT NULL, definition TEXT NOT NULL, "
-        f"statements {bigint} NOT NULL, position {bigint} NOT NULL, "
-        f"PRIMARY KEY (tenant, activity)){without_rowid}",
-        f"CREATE TABLE IF NOT EXISTS {schema}definitions_persons ("
-        "tenant TEXT NOT NULL, ifi TEXT NOT NULL, person TEXT NOT NULL, "
-        f"statements {bigint} NOT NULL, position {bigint} NOT NULL, "
-        f"PRIMARY KEY (tenant, ifi)){without_rowid}",
-        f"CREATE TABLE IF NOT EXISTS {schema}definitions_tracking ("
-        f"name TEXT PRIMARY KEY, position {bigint} NOT NULL, version INTEGER NOT NULL)",
-    ]
 
 
 @dataclass(frozen=True)
@@ -90,14 +51,6 @@ class CatchUp:
     complete: bool
 
 
-class _Busy(Exception):
-    """The tracking row could not be had within the time left."""
-
-
-_KEY_COLUMNS = {"definitions_activities": ("activity", "definition")}
-_KEY_COLUMNS["definitions_persons"] = ("ifi", "person")
-
-
 class DefinitionsProjection:
     """Canonical Activity definitions and Persons of a Ledger's store, kept up from its log.
 
@@ -110,112 +63,11 @@ class DefinitionsProjection:
         if not isinstance(recorder, LedgerSQLiteRecorder | LedgerPostgresRecorder):
             raise TypeError("the definitions read model needs the ledger's own recorders")
         self.recorder: LedgerSQLiteRecorder | LedgerPostgresRecorder = recorder
-        self.postgres = isinstance(recorder, LedgerPostgresRecorder)
-        datastore = recorder.datastore
-        if isinstance(datastore, PostgresDatastore):
-            self.prefix = '"' + datastore.schema.replace('"', '""') + '".'
-        else:
-            self.prefix = ""
-
-    # -- running SQL on either store ------------------------------------------------------
-
-    def _sql(self, sql: str) -> str:
-        sql = sql.replace("{s}", self.prefix)
-        return sql if self.postgres else sql.replace("%s", "?")
-
-    def _read(self, sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
-        datastore = self.recorder.datastore
-        if isinstance(datastore, PostgresDatastore):
-            with datastore.get_connection() as conn, conn.cursor(row_factory=tuple_row) as curs:
-                curs.execute(self._sql(sql), params)
-                return list(curs.fetchall())
-        with datastore.transaction(commit=False) as curs:
-            curs.execute(self._sql(sql), params)
-            return [tuple(row) for row in curs.fetchall()]
-
-    def _locked(self, wait: float | None, work: Callable[[Any, int, int], _T]) -> _T:
-        """Run `work(cursor, position, version)` holding the tracking row, then commit.
-
-        Waits at most `wait` seconds for the row (None: the store's own lock timeout).
-
-        Raises:
-            _Busy: the row was not had in time.
-        """
-        datastore = self.recorder.datastore
-        if isinstance(datastore, PostgresDatastore):
-            return self._locked_postgres(datastore, wait, work)
-        assert isinstance(datastore, SQLiteDatastore)
-        return self._locked_sqlite(datastore, wait, work)
-
-    def _tracking(self, curs: Any, lock: str) -> tuple[int, int]:
-        curs.execute(
-            self._sql(
-                "INSERT INTO {s}definitions_tracking (name, position, version) "
-                "VALUES (%s, 0, %s) ON CONFLICT (name) DO NOTHING"
-            ),
-            (NAME, VERSION),
-        )
-        curs.execute(
-            self._sql("SELECT position, version FROM {s}definitions_tracking WHERE name = %s")
-            + lock,
-            (NAME,),
-        )
-        row = curs.fetchone()
-        return int(row[0]), int(row[1])
-
-    def _locked_postgres(
-        self, datastore: PostgresDatastore, wait: float | None, work: Callable[[Any, int, int], _T]
-    ) -> _T:
-        with (
-            datastore.get_connection() as conn,
-            conn.transaction(),
-            conn.cursor(row_factory=tuple_row) as curs,
-        ):
-            if wait is not None:
-                curs.execute(f"SET LOCAL lock_timeout = '{max(1, int(wait * 1000))}ms'")
-            try:
-                position, version = self._tracking(curs, " FOR UPDATE")
-            except psycopg.errors.LockNotAvailable:
-                raise _Busy from None
-            return work(curs, position, version)
-
-    def _locked_sqlite(
-        self, datastore: SQLiteDatastore, wait: float | None, work: Callable[[Any, int, int], _T]
-    ) -> _T:
-        try:
-            conn = datastore.pool.get_connection(timeout=wait, is_writer=True)
-        except ConnectionUnavailableError:
-            raise _Busy from None
-        raw: sqlite3.Connection = conn._sqlite_conn
-        try:
-            (busy_ms,) = raw.execute("PRAGMA busy_timeout").fetchone()
-            if wait is not None:
-                raw.execute(f"PRAGMA busy_timeout = {max(1, int(wait * 1000))}")
-            try:
-                raw.execute("BEGIN IMMEDIATE")
-            except sqlite3.OperationalError:
-                raise _Busy from None
-            finally:
-                raw.execute(f"PRAGMA busy_timeout = {int(busy_ms)}")
-            try:
-                cursor = raw.cursor()
-                result = work(cursor, *self._tracking(cursor, ""))
-            except BaseException:
-                raw.rollback()
-                raise
-            raw.commit()
-            return result
-        finally:
-            datastore.pool.put_connection(conn)
-
-    # -- keeping up -------------------------------------------------------------------------
+        self.tables = DefinitionsTables(recorder)
 
     def state(self) -> tuple[int | None, int | None]:
         """Return the tracking row's (position, version); (None, None) before the first run."""
-        rows = self._read(
-            "SELECT position, version FROM {s}definitions_tracking WHERE name = %s", (NAME,)
-        )
-        return (int(rows[0][0]), int(rows[0][1])) if rows else (None, None)
+        return self.tables.state()
 
     def head(self) -> int:
         """Return the log's newest position (0 for an empty log)."""
@@ -256,8 +108,8 @@ class DefinitionsProjection:
             parsed = [_parse(at, state) for at, state in events]  # before the lock
             try:
                 wait = None if left is None else max(left, 0.01)
-                now = self._locked(wait, _Apply(self, position, stop, parsed))
-            except _Busy:
+                now = self.tables.locked(wait, _Apply(self.tables, position, stop, parsed))
+            except TrackingBusyError:
                 break
             if now is None:  # applied
                 position = stop
@@ -275,23 +127,13 @@ class DefinitionsProjection:
         itself (each batch still exactly once), and answers from the partial rows until the
         rebuild is through. A rebuild cut short is simply continued by the next catch-up.
         """
-        self._locked(None, self._reset)
+        self.tables.locked(None, self.tables.reset)
         done = 0
         while True:
             result = self.catch_up(batch_size=batch_size, progress=progress)
             done += result.statements
             if result.complete:
                 return done
-
-    def _reset(self, curs: Any, position: int, version: int) -> None:
-        for table in TABLES:
-            curs.execute(self._sql(f"DELETE FROM {{s}}{table}"))
-        curs.execute(
-            self._sql(
-                "UPDATE {s}definitions_tracking SET position = 0, version = %s WHERE name = %s"
-            ),
-            (VERSION, NAME),
-        )
 
     def ensure(self, progress: Progress | None = None) -> bool:
         """Bring the read model up to date (`db migrate`); rebuild it when its version changed.
@@ -306,92 +148,19 @@ class DefinitionsProjection:
             pass
         return False
 
-    # -- applying one batch ---------------------------------------------------------------
-
-    def _load(self, curs: Any, table: str, keys: dict[str, set[str]]) -> dict[tuple[str, str], Row]:
-        key, value = _KEY_COLUMNS[table]
-        found: dict[tuple[str, str], Row] = {}
-        for tenant, names in keys.items():
-            ordered = sorted(names)
-            for start in range(0, len(ordered), _CHUNK):
-                chunk = ordered[start : start + _CHUNK]
-                if self.postgres:
-                    where, params = f"{key} = ANY(%s)", [tenant, chunk]
-                else:
-                    where, params = f"{key} IN ({','.join('?' * len(chunk))})", [tenant, *chunk]
-                curs.execute(
-                    self._sql(
-                        f"SELECT {key}, {value}, statements, position FROM {{s}}{table} "
-                        f"WHERE tenant = %s AND {where}"
-                    ),
-                    params,
-                )
-                for name, data, statements, at in curs.fetchall():
-                    found[(tenant, name)] = Row(orjson.loads(data), int(statements), int(at))
-        return found
-
-    def _store(self, curs: Any, table: str, rows: dict[tuple[str, str], Row]) -> None:
-        if not rows:
-            return
-        key, value = _KEY_COLUMNS[table]
-        data = [
-            (tenant, name, orjson.dumps(row.value).decode(), row.statements, row.position)
-            for (tenant, name), row in sorted(rows.items())
-        ]
-        conflict = (
-            f"ON CONFLICT (tenant, {key}) DO UPDATE SET {value} = excluded.{value}, "
-            "statements = excluded.statements, position = excluded.position"
-        )
-        columns = f"tenant, {key}, {value}, statements, position"
-        if self.postgres:
-            curs.execute(
-                self._sql(
-                    f"INSERT INTO {{s}}{table} ({columns}) SELECT * FROM unnest("
-                    f"%s::text[], %s::text[], %s::text[], %s::bigint[], %s::bigint[]) {conflict}"
-                ),
-                [list(column) for column in zip(*data, strict=True)],
-            )
-        else:
-            curs.executemany(
-                f"INSERT INTO {table} ({columns}) VALUES (?, ?, ?, ?, ?) {conflict}", data
-            )
-
     # -- queries ------------------------------------------------------------------------------
 
     def select_definitions(self, tenant: str, activity_ids: Iterable[str]) -> dict[str, Json]:
         """Return the canonical definitions of the given Activity ids (comparison form)."""
-        wanted = sorted(set(activity_ids))
-        found: dict[str, Json] = {}
-        for start in range(0, len(wanted), _CHUNK):
-            chunk = wanted[start : start + _CHUNK]
-            if self.postgres:
-                where, params = "activity = ANY(%s)", [tenant, chunk]
-            else:
-                where, params = f"activity IN ({','.join('?' * len(chunk))})", [tenant, *chunk]
-            rows = self._read(
-                "SELECT activity, definition FROM {s}definitions_activities "
-                f"WHERE tenant = %s AND {where}",
-                params,
-            )
-            found.update((activity, orjson.loads(data)) for activity, data in rows)
-        return found
+        return self.tables.select_definitions(tenant, activity_ids)
 
     def select_person(self, tenant: str, ifi: str) -> Json | None:
         """Return the Person (without objectType) kept for an IFI key, or None if never seen."""
-        rows = self._read(
-            "SELECT person FROM {s}definitions_persons WHERE tenant = %s AND ifi = %s",
-            (tenant, ifi),
-        )
-        return orjson.loads(rows[0][0]) if rows else None
+        return self.tables.select_person(tenant, ifi)
 
     def rows(self) -> dict[str, list[tuple[Any, ...]]]:
         """Every row of the read model's tables, sorted (for checks and tests)."""
-        return {
-            table: sorted(
-                self._read(f"SELECT * FROM {{s}}{table}", ()), key=lambda row: (row[0], row[1])
-            )
-            for table in TABLES
-        }
+        return self.tables.rows()
 
 
 def _parse(position: int, state: bytes) -> Contribution:
@@ -404,12 +173,12 @@ class _Apply:
 
     def __init__(
         self,
-        projection: DefinitionsProjection,
+        tables: DefinitionsTables,
         expected: int,
         stop: int,
         contributions: list[Contribution],
     ) -> None:
-        self.projection = projection
+        self.tables = tables
         self.expected = expected
         self.stop = stop
         self.contributions = contributions
@@ -424,19 +193,16 @@ class _Apply:
         """Apply the batch and return None, or return the position found if it moved."""
         if position != self.expected:
             return position
-        projection = self.projection
+        tables = self.tables
         batch = Batch(
-            activities=projection._load(curs, "definitions_activities", self.activity_keys),
-            persons=projection._load(curs, "definitions_persons", self.person_keys),
+            activities=tables.load(curs, "definitions_activities", self.activity_keys),
+            persons=tables.load(curs, "definitions_persons", self.person_keys),
         )
         for given in self.contributions:
             batch.apply(given)
-        projection._store(curs, "definitions_activities", batch.activities)
-        projection._store(curs, "definitions_persons", batch.persons)
-        curs.execute(
-            projection._sql("UPDATE {s}definitions_tracking SET position = %s WHERE name = %s"),
-            (self.stop, NAME),
-        )
+        tables.store(curs, "definitions_activities", batch.activities)
+        tables.store(curs, "definitions_persons", batch.persons)
+        tables.set_position(curs, self.stop)
         return None
 
 

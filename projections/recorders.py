@@ -16,7 +16,7 @@ from ledger.recorders import (
     LedgerSQLiteRecorder,
     StatementWrite,
 )
-from projections.definitions_store import ddl as definitions_ddl
+from projections.definitions_tables import ddl as definitions_ddl
 from projections.statement_index import (
     MAIN_COLUMNS,
     NAME,

@@ -97,7 +97,7 @@ def test_a_catch_up_gives_up_within_its_budget_while_the_tracking_row_is_held(le
         held.set()
         release.wait(10)
 
-    holder = threading.Thread(target=projection._locked, args=(None, hold))
+    holder = threading.Thread(target=projection.tables.locked, args=(None, hold))
     holder.start()
     try:
         assert held.wait(10)
@@ -159,8 +159,8 @@ def test_a_rebuild_cut_short_is_finished_by_the_next_catch_up(ledger, admin):
 
 def set_version(projection: DefinitionsProjection, version: int) -> None:
     """Pretend the rows were built by another version of the rules."""
-    sql = projection._sql("UPDATE {s}definitions_tracking SET version = %s WHERE name = %s")
-    projection._locked(None, lambda curs, position, old: curs.execute(sql, (version, NAME)))
+    sql = projection.tables.sql("UPDATE {s}definitions_tracking SET version = %s WHERE name = %s")
+    projection.tables.locked(None, lambda curs, position, old: curs.execute(sql, (version, NAME)))
 
 
 def test_migrate_brings_the_read_model_up_to_date_and_rebuilds_a_changed_version(
