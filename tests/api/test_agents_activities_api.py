@@ -537,3 +537,26 @@ def test_canonical_pages_use_the_canonical_definitions_of_every_activity(client)
     assert statements[-1]["context"]["contextActivities"]["parent"][0]["definition"] == {
         "name": {"de-DE": "Kurs"}
     }
+
+
+def test_a_voided_statement_keeps_its_definition_and_names(client):
+    """Decision (checklist §6 MAY undo definition changes: not done): voiding retracts the
+    experience, not what the statement said an Activity or Agent is."""
+    activity = activity_unique(name={"en": "Kept"})
+    target = with_id(object=activity, actor={"name": "Still Ada", "mbox": "mailto:ada@example.com"})
+    post(client, target)
+    post(
+        client,
+        statement(
+            id=str(uuid.uuid4()),
+            verb={"id": "http://adlnet.gov/expapi/verbs/voided"},
+            object={"objectType": "StatementRef", "id": target["id"]},
+            result=None,
+            context=None,
+        ),
+    )
+    assert get_activity(client, activity["id"]).json["definition"] == {"name": {"en": "Kept"}}
+    assert get_person(client, {"mbox": "mailto:ada@example.com"}).json["name"] == [
+        "Still Ada",
+        "Ada",
+    ]
