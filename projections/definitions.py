@@ -40,7 +40,12 @@ the distinct names seen with it, in the order first seen, at most `MAX_NAMES`. W
 links (a later issue) a Person has exactly one identifier.
 
 Every rule depends only on the statements and their log order, so deriving again from position
-0 gives the same rows as keeping up batch by batch.
+0 gives the same rows as keeping up batch by batch. For the same reason two SHOULDs are not
+followed: an Activity id that is a URL is not fetched for its metadata (1.0.3 Data §3.2: the
+rows would depend on the network and on when they were built, and the ledger would fetch any
+URL a client names; it would have to be recorded as events first), and the OAuth `define`
+scope (1.0.3 Comm §4.2, gone in 2.0) is not consulted: any credential that may write
+statements contributes, since the events do not carry the writer's scopes.
 """
 
 from __future__ import annotations
