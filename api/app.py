@@ -12,11 +12,14 @@ from api.cors import CorsMiddleware
 from api.middleware import AuthMiddleware, RequestLogMiddleware, XapiVersionMiddleware
 from api.transport import TransportMiddleware, XapiApp
 from api.xapi.about import AboutResource
+from api.xapi.activities import ActivitiesResource
+from api.xapi.agents import AgentsResource
 from api.xapi.documents import ActivityProfileResource, AgentProfileResource, StateResource
 from api.xapi.statements import StatementsResource
 from ledger.application import Ledger
 from ledger.documents import Documents
 from ledger.settings import Settings
+from projections.definitions_store import DefinitionsProjection
 from projections.document_query import DocumentQueries
 from projections.statement_query import StatementQueries
 from projections.store import open_ledger
@@ -74,7 +77,13 @@ def create_app(
     app.req_options.auto_parse_qs_csv = False
     errors.register(app)
     app.add_route("/xapi/about", AboutResource())
-    app.add_route("/xapi/statements", StatementsResource(ledger, queries, settings.max_body_bytes))
+    definitions = DefinitionsProjection(ledger)
+    app.add_route(
+        "/xapi/statements",
+        StatementsResource(ledger, queries, settings.max_body_bytes, definitions=definitions),
+    )
+    app.add_route("/xapi/agents", AgentsResource(definitions))
+    app.add_route("/xapi/activities", ActivitiesResource(definitions))
     # document resources (checklist §9-§12)
     documents = (Documents(ledger), DocumentQueries(ledger), settings.max_body_bytes)
     app.add_route("/xapi/activities/state", StateResource(*documents))

@@ -6,14 +6,15 @@ import argparse
 import os
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from gunicorn.app.base import BaseApplication
 
 from api.app import create_app
-from ledger.application import BootstrapResult
+from ledger.application import BootstrapResult, Ledger
 from ledger.settings import Settings, SettingsError
+from projections.definitions_store import DefinitionsProjection
 from projections.documents import ensure_documents, rebuild_documents
 from projections.rebuild import ensure_statement_index, indexed_recorder, rebuild_statement_index
 from projections.store import open_ledger
@@ -28,6 +29,8 @@ def migrate(settings: Settings) -> BootstrapResult | None:
             print("Learning Ledger: rebuilt statement_index (its version changed).", flush=True)
         if ensure_documents(indexed_recorder(ledger), ProgressBar("documents", "events")):
             print("Learning Ledger: rebuilt documents (its version changed).", flush=True)
+        if DefinitionsProjection(ledger).ensure(ProgressBar("definitions")):
+            print("Learning Ledger: rebuilt definitions (its version changed).", flush=True)
         return ledger.bootstrap()
     finally:
         ledger.close()
@@ -66,12 +69,8 @@ def rebuild(settings: Settings, names: list[str]) -> None:
         ledger.check_tables()
         for name in names:
             started = time.monotonic()
-            if name == "documents":
-                unit = "document events"
-                count = rebuild_documents(indexed_recorder(ledger), ProgressBar(name, "events"))
-            else:
-                unit = "statements"
-                count = rebuild_statement_index(ledger, ProgressBar(name))
+            unit, rebuild_one = _REBUILDERS[name]
+            count = rebuild_one(ledger, ProgressBar(name, unit))
             seconds = time.monotonic() - started
             print(
                 f"Learning Ledger: rebuilt {name}: {count:,} {unit} in {seconds:.1f} s "
@@ -102,7 +101,19 @@ def announce(result: BootstrapResult | None) -> None:
     )
 
 
-PROJECTIONS = ("statement_index", "documents")
+PROJECTIONS = ("statement_index", "documents", "definitions")
+#: Each read model's rebuild, and what its progress and summary count.
+_REBUILDERS: dict[str, tuple[str, Callable[[Ledger, ProgressBar], int]]] = {
+    "statement_index": ("statements", rebuild_statement_index),
+    "documents": (
+        "document events",
+        lambda ledger, progress: rebuild_documents(indexed_recorder(ledger), progress),
+    ),
+    "definitions": (
+        "statements",
+        lambda ledger, progress: DefinitionsProjection(ledger).rebuild(progress),
+    ),
+}
 
 
 class _Server(BaseApplication):

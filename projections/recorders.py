@@ -19,6 +19,7 @@ from ledger.recorders import (
     StatementWrite,
 )
 from projections import documents as documents_model
+from projections.definitions_tables import ddl as definitions_ddl
 from projections.statement_index import (
     MAIN_COLUMNS,
     NAME,
@@ -106,6 +107,8 @@ class IndexedSQLiteRecorder(LedgerSQLiteRecorder):
             *super().construct_create_table_statements(),
             *ddl("INTEGER", without_rowid=" WITHOUT ROWID"),
             *documents_model.ddl("INTEGER"),
+            # The definitions read model (caught up from the log, not written here).
+            *definitions_ddl("INTEGER", without_rowid=" WITHOUT ROWID"),
         ]
 
     def _prepare_index(self, write: StatementWrite) -> Any:
@@ -271,6 +274,10 @@ class IndexedPostgresRecorder(LedgerPostgresRecorder):
         prefix = self._prefix = schema_prefix(self.datastore.schema)
         self.sql_create_statements.extend(
             SQL(statement).format() for statement in ddl(schema=prefix)
+        )
+        # The definitions read model (caught up from the log, not written here).
+        self.sql_create_statements.extend(
+            SQL(statement).format() for statement in definitions_ddl(schema=prefix)
         )
         self._insert_main = SQL(
             f"INSERT INTO {prefix}statement_index ({MAIN_COLUMNS}) SELECT * FROM unnest("

@@ -24,6 +24,7 @@ from ledger.xapi.attachments import attachment_objects
 from ledger.xapi.formats import format_statement, parse_accept_language
 from ledger.xapi.multipart import AttachmentPart, build_multipart, parse_statement_request
 from ledger.xapi.primitives import from_epoch_ms, is_uuid, parse_timestamp
+from projections.definitions_store import DefinitionsProjection, canonical_definitions
 from projections.statement_query import StatementQueries, decode_cursor, encode_cursor
 
 WRITE_SCOPES = ("statements/write", "all")
@@ -63,10 +64,26 @@ class StatementsResource:
 
     scopes = {"GET": READ_SCOPES, "PUT": WRITE_SCOPES, "POST": WRITE_SCOPES}
 
-    def __init__(self, ledger: Ledger, queries: StatementQueries, max_body_bytes: int) -> None:
+    def __init__(
+        self,
+        ledger: Ledger,
+        queries: StatementQueries,
+        max_body_bytes: int,
+        *,
+        definitions: DefinitionsProjection | None = None,
+    ) -> None:
         self.ledger = ledger
         self.queries = queries
         self.max_body_bytes = max_body_bytes
+        self.definitions = definitions
+
+    def _canonical(
+        self, tenant: str, fmt: str, statements: list[dict[str, Any]]
+    ) -> dict[str, dict[str, Any]] | None:
+        """The canonical Activity definitions `format=canonical` shows (1.0.3 Comm §2.1.3)."""
+        if fmt != "canonical" or self.definitions is None:
+            return None
+        return canonical_definitions(self.definitions, tenant, statements)
 
     def _body(self, req: falcon.Request) -> tuple[Any, dict[str, AttachmentPart] | None]:
         """Read the statements and, from a multipart/mixed body, the attachment parts.
@@ -145,7 +162,8 @@ class StatementsResource:
         tenant = req.context.principal.tenant
         statement = self.ledger.get_statement(tenant, statement_id, voided=voided)
         resp.last_modified = parse_timestamp(statement["stored"])
-        formatted = format_statement(statement, fmt, _languages(req, fmt))
+        definitions = self._canonical(tenant, fmt, [statement])
+        formatted = format_statement(statement, fmt, _languages(req, fmt), definitions=definitions)
         if with_attachments:
             self._send_with_attachments(resp, tenant, orjson.dumps(formatted), [statement])
         else:
@@ -208,7 +226,11 @@ class StatementsResource:
         else:
             languages = _languages(req, fmt)
             statements = self.queries.statements_at(page.positions)
-            parts = [orjson.dumps(format_statement(s, fmt, languages)) for s in statements]
+            definitions = self._canonical(tenant, fmt, statements)
+            parts = [
+                orjson.dumps(format_statement(s, fmt, languages, definitions=definitions))
+                for s in statements
+            ]
         result = b'{"statements":[' + b",".join(parts) + b'],"more":' + orjson.dumps(more) + b"}"
         if with_attachments:
             self._send_with_attachments(resp, tenant, result, statements)
