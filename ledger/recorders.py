@@ -48,43 +48,44 @@ COPY_THRESHOLD = 50
 
 
 @dataclass
-class StatementWrite:
-    """One all-or-nothing append of statements, prepared outside the lock.
+class EventWrite:
+    """One all-or-nothing append of events, prepared outside the lock.
 
-    `statements` are complete but for `stored` (and `timestamp`, when the sender left it out,
-    which defaults to `stored`). `build(stored)` fills those in and returns the events to
-    append: first one `Recorded` per statement, in order, then any `Voided` events.
-    `blobs` (attachment content by lowercase sha2 hex) are stored in the same transaction.
+    `build(now)` returns the `event_count` events to append, given the time read under the
+    lock (never earlier than the last such time written: see the floor hooks). `blobs`
+    (content by lowercase SHA-2 hex) are stored in the same transaction.
     """
 
     tenant: str
-    statements: list[dict[str, Any]]
     event_count: int
     build: Callable[[str], list[StoredEvent]]
     blobs: dict[str, bytes] = field(default_factory=dict)
 
 
+@dataclass
+class StatementWrite(EventWrite):
+    """An append of statements (all or nothing).
+
+    `statements` are complete but for `stored` (and `timestamp`, when the sender left it out,
+    which defaults to `stored`). `build(stored)` fills those in and returns the events to
+    append: first one `Recorded` per statement, in order, then any `Voided` events.
+    """
+
+    statements: list[dict[str, Any]] = field(default_factory=list)
+
+
 @dataclass(frozen=True)
 class Written:
-    """What `write_statements` appended: each event's notification id, and `stored`."""
+    """What a write appended: each event's notification id, and the time read under the lock
+    (a statement's `stored`, a document's `updated`)."""
 
     positions: list[int]
     stored: str
 
 
 @dataclass
-class DocumentWrite:
-    """One all-or-nothing append of document events, prepared outside the lock.
-
-    `build(updated)` returns the `event_count` events to append, given the time of the
-    change read under the lock. `blobs` (document content by lowercase sha256 hex) are
-    stored in the same transaction.
-    """
-
-    tenant: str
-    event_count: int
-    build: Callable[[str], list[StoredEvent]]
-    blobs: dict[str, bytes] = field(default_factory=dict)
+class DocumentWrite(EventWrite):
+    """An append of document events (all or nothing); `build(updated)` makes them."""
 
 
 class LedgerSQLiteRecorder(SQLiteApplicationRecorder):
@@ -128,6 +129,22 @@ class LedgerSQLiteRecorder(SQLiteApplicationRecorder):
     def write_statements(self, write: StatementWrite) -> Written:
         """Append a statement write in one `BEGIN IMMEDIATE` transaction."""
         prepared = self._prepare_index(write)
+
+        def index(
+            cursor: sqlite3.Cursor, _: list[StoredEvent], positions: list[int], at: str
+        ) -> None:
+            self._index_statements(cursor, write, prepared, positions, at)
+
+        return self._append(write, self._stored_floor_ms, index)
+
+    def _append(
+        self,
+        write: EventWrite,
+        floor_ms: Callable[[sqlite3.Cursor], int | None],
+        index: Callable[[sqlite3.Cursor, list[StoredEvent], list[int], str], None],
+    ) -> Written:
+        """Take the write lock, store the blobs, read the clock (not below `floor_ms`), append
+        the events with the next rowids, let `index` write read-model rows, commit."""
         with self.datastore.get_connection(commit=True) as conn:
             raw: sqlite3.Connection = conn._sqlite_conn
             try:
@@ -137,8 +154,8 @@ class LedgerSQLiteRecorder(SQLiteApplicationRecorder):
                     self.insert_blobs(cursor, write.tenant, write.blobs)
                 cursor.execute(self._max_rowid)
                 first = int(cursor.fetchone()[0] or 0) + 1
-                stored = _stored_at(datetime.now(UTC), self._stored_floor_ms(cursor))
-                events = write.build(stored)
+                at = _stored_at(datetime.now(UTC), floor_ms(cursor))
+                events = write.build(at)
                 positions = list(range(first, first + len(events)))
                 cursor.executemany(
                     self._insert_with_rowid,
@@ -147,7 +164,7 @@ class LedgerSQLiteRecorder(SQLiteApplicationRecorder):
                         for p, e in zip(positions, events, strict=True)
                     ],
                 )
-                self._index_statements(cursor, write, prepared, positions, stored)
+                index(cursor, events, positions, at)
                 raw.commit()
             except sqlite3.IntegrityError as ex:
                 raw.rollback()
@@ -158,7 +175,7 @@ class LedgerSQLiteRecorder(SQLiteApplicationRecorder):
             except BaseException:
                 raw.rollback()
                 raise
-        return Written(positions, stored)
+        return Written(positions, at)
 
     def _prepare_index(self, write: StatementWrite) -> Any:
         """Work out inline read-model rows before the lock is taken (a hook; none here)."""
@@ -186,37 +203,13 @@ class LedgerSQLiteRecorder(SQLiteApplicationRecorder):
         A version that exists already (a racing writer) raises the events primary key's
         IntegrityError and nothing is written.
         """
-        with self.datastore.get_connection(commit=True) as conn:
-            raw: sqlite3.Connection = conn._sqlite_conn
-            try:
-                cursor = raw.cursor()
-                cursor.execute("BEGIN IMMEDIATE")
-                if write.blobs:
-                    self.insert_blobs(cursor, write.tenant, write.blobs)
-                cursor.execute(self._max_rowid)
-                first = int(cursor.fetchone()[0] or 0) + 1
-                updated = _stored_at(datetime.now(UTC), self._document_floor_ms(cursor))
-                events = write.build(updated)
-                positions = list(range(first, first + len(events)))
-                cursor.executemany(
-                    self._insert_with_rowid,
-                    [
-                        (p, e.originator_id.hex, e.originator_version, e.topic, e.state)  # type: ignore[union-attr]
-                        for p, e in zip(positions, events, strict=True)
-                    ],
-                )
-                self._index_documents(cursor, events, positions)
-                raw.commit()
-            except sqlite3.IntegrityError as ex:
-                raw.rollback()
-                raise IntegrityError(ex) from ex
-            except sqlite3.OperationalError as ex:
-                raw.rollback()
-                raise OperationalError(ex) from ex
-            except BaseException:
-                raw.rollback()
-                raise
-        return Written(positions, updated)
+
+        def index(
+            cursor: sqlite3.Cursor, events: list[StoredEvent], positions: list[int], _: str
+        ) -> None:
+            self._index_documents(cursor, events, positions)
+
+        return self._append(write, self._document_floor_ms, index)
 
     def _document_floor_ms(self, cursor: sqlite3.Cursor) -> int | None:
         """Return the latest `updated` already written, in ms, so `updated` never goes back."""
@@ -335,16 +328,35 @@ class LedgerPostgresRecorder(PostgresApplicationRecorder):
         small writes, binary COPY for large ones), the index rows, COMMIT.
         """
         prepared = self._prepare_index(write)
+
+        def index(
+            curs: psycopg.Cursor[Any], _: list[StoredEvent], positions: list[int], at: str
+        ) -> None:
+            self._index_statements(curs, write, prepared, positions, at)
+
+        return self._append(write, self._stored_floor_query(), index)
+
+    def _append(
+        self,
+        write: EventWrite,
+        floor_query: Composed | SQL | None,
+        index: Callable[[psycopg.Cursor[Any], list[StoredEvent], list[int], str], None],
+    ) -> Written:
+        """Append a write in one transaction; roll back on any failure."""
         with self.datastore.get_connection() as conn:
             try:
-                return self._write(conn, write, prepared)
+                return self._write(conn, write, floor_query, index)
             except BaseException:
                 if conn.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
                     conn.rollback()
                 raise
 
     def _write(
-        self, conn: psycopg.Connection[Any], write: StatementWrite, prepared: Any
+        self,
+        conn: psycopg.Connection[Any],
+        write: EventWrite,
+        floor_query: Composed | SQL | None,
+        index: Callable[[psycopg.Cursor[Any], list[StoredEvent], list[int], str], None],
     ) -> Written:
         with conn.cursor() as curs, conn.cursor() as clock:
             with conn.pipeline() as pipeline:
@@ -358,17 +370,16 @@ class LedgerPostgresRecorder(PostgresApplicationRecorder):
                     (self._qualified_name, write.event_count),
                     prepare=True,
                 )
-                floor_query = self._stored_floor_query()
                 if floor_query is not None:
                     curs.execute(floor_query, prepare=True)
                 pipeline.sync()
                 row: Any = clock.fetchone()
                 floor_row: Any = curs.fetchone() if floor_query is not None else None
-            stored = _stored_at(row["now"], floor_row["floor"] if floor_row else None)
-            events = write.build(stored)
+            at = _stored_at(row["now"], floor_row["floor"] if floor_row else None)
+            events = write.build(at)
             positions: list[int] = list(row["positions"])
             if len(events) != len(positions):
-                raise ValueError("a statement write built a different number of events")
+                raise ValueError("a write built a different number of events than it declared")
             if len(events) <= COPY_THRESHOLD:
                 with conn.pipeline():
                     curs.execute(
@@ -382,7 +393,7 @@ class LedgerPostgresRecorder(PostgresApplicationRecorder):
                         ),
                         prepare=True,
                     )
-                    self._index_statements(curs, write, prepared, positions, stored)
+                    index(curs, events, positions, at)
                     curs.execute(_COMMIT)
             else:
                 with curs.copy(self._copy_rows) as copy:
@@ -391,9 +402,9 @@ class LedgerPostgresRecorder(PostgresApplicationRecorder):
                         copy.write_row(
                             (position, e.originator_id, e.originator_version, e.topic, e.state)
                         )
-                self._index_statements(curs, write, prepared, positions, stored)
+                index(curs, events, positions, at)
                 curs.execute(_COMMIT)
-        return Written(positions, stored)
+        return Written(positions, at)
 
     def _prepare_index(self, write: StatementWrite) -> Any:
         """Work out inline read-model rows before the lock is taken (a hook; none here)."""
@@ -422,53 +433,13 @@ class LedgerPostgresRecorder(PostgresApplicationRecorder):
         A version that exists already (a racing writer) raises the events primary key's
         IntegrityError and nothing is written.
         """
-        with self.datastore.get_connection() as conn:
-            try:
-                return self._write_documents(conn, write)
-            except BaseException:
-                if conn.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
-                    conn.rollback()
-                raise
 
-    def _write_documents(self, conn: psycopg.Connection[Any], write: DocumentWrite) -> Written:
-        with conn.cursor() as curs, conn.cursor() as clock:
-            with conn.pipeline() as pipeline:
-                curs.execute(_BEGIN)
-                if write.blobs:
-                    self.insert_blobs(curs, write.tenant, write.blobs)
-                self._lock_table(curs)
-                self._notify_channel(curs)
-                clock.execute(
-                    self._clock_and_positions,
-                    (self._qualified_name, write.event_count),
-                    prepare=True,
-                )
-                floor_query = self._document_floor_query()
-                if floor_query is not None:
-                    curs.execute(floor_query, prepare=True)
-                pipeline.sync()
-                row: Any = clock.fetchone()
-                floor_row: Any = curs.fetchone() if floor_query is not None else None
-            updated = _stored_at(row["now"], floor_row["floor"] if floor_row else None)
-            events = write.build(updated)
-            positions: list[int] = list(row["positions"])
-            if len(events) != len(positions):
-                raise ValueError("a document write built a different number of events")
-            with conn.pipeline():
-                curs.execute(
-                    self._insert_rows,
-                    (
-                        positions,
-                        [e.originator_id for e in events],
-                        [e.originator_version for e in events],
-                        [e.topic for e in events],
-                        [e.state for e in events],
-                    ),
-                    prepare=True,
-                )
-                self._index_documents(curs, events, positions)
-                curs.execute(_COMMIT)
-        return Written(positions, updated)
+        def index(
+            curs: psycopg.Cursor[Any], events: list[StoredEvent], positions: list[int], _: str
+        ) -> None:
+            self._index_documents(curs, events, positions)
+
+        return self._append(write, self._document_floor_query(), index)
 
     def _document_floor_query(self) -> Composed | SQL | None:
         """A query for the latest `updated` already written, in ms, as `floor` (or None)."""

@@ -2,21 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
-from eventsourcing.postgres import PostgresDatastore
-
-from ledger.application import Ledger
 from ledger.blobs import BLOBS_TABLE
 from ledger.documents import STATE, DocumentKey, DocumentScope
-from ledger.recorders import LedgerPostgresRecorder
 from ledger.xapi.primitives import format_timestamp, from_epoch_ms
 from projections.documents import unescape_id
-from projections.recorders import schema_prefix
+from projections.reading import StoreReader
 
 
 @dataclass(frozen=True)
@@ -34,33 +28,8 @@ class StoredDocument:
         return format_timestamp(from_epoch_ms(self.updated_ms))
 
 
-class DocumentQueries:
+class DocumentQueries(StoreReader):
     """Answers document reads from the documents read model of a Ledger's store."""
-
-    def __init__(self, ledger: Ledger) -> None:
-        recorder: Any = ledger.recorder
-        self.datastore = recorder.datastore
-        self.postgres = isinstance(recorder, LedgerPostgresRecorder)
-        self.prefix = schema_prefix(recorder.datastore.schema) if self.postgres else ""
-
-    @contextmanager
-    def _cursor(self) -> Iterator[Any]:
-        if isinstance(self.datastore, PostgresDatastore):
-            with self.datastore.get_connection() as conn, conn.cursor() as curs:
-                yield curs
-        else:
-            with self.datastore.transaction(commit=False) as curs:
-                yield curs
-
-    def _rows(self, sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
-        if not self.postgres:
-            sql = sql.replace("%s", "?")
-        with self._cursor() as curs:
-            curs.execute(sql, params)
-            return [
-                tuple(row.values()) if isinstance(row, dict) else tuple(row)
-                for row in curs.fetchall()
-            ]
 
     def get(self, tenant: str, key: DocumentKey) -> StoredDocument | None:
         """Return the current document under `key`, or None (never stored, or deleted)."""

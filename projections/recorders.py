@@ -4,7 +4,7 @@ events' own transaction."""
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -98,7 +98,37 @@ def affected_ids(entries: list[IndexEntry]) -> list[str]:
     ]
 
 
-class IndexedSQLiteRecorder(LedgerSQLiteRecorder):
+class DocumentRowsMixin:
+    """The documents read model's rebuild rows and version, the same SQL on both stores.
+
+    The recorder using it sets `_document_upsert` and `_document_versions` (select, delete,
+    insert of the version row) in its store's dialect.
+    """
+
+    datastore: Any
+    _document_upsert: Any
+    _document_versions: Sequence[Any]
+
+    def insert_document_rows(self, rows: list[tuple[Any, ...]]) -> None:
+        """Write a rebuild's batch of rows (the newer version of each row wins)."""
+        with self.datastore.transaction(commit=True) as cursor:
+            cursor.executemany(self._document_upsert, rows)
+
+    def finish_documents_rebuild(self, version: int) -> None:
+        """Record the version the rows were built with."""
+        with self.datastore.transaction(commit=True) as cursor:
+            cursor.execute(self._document_versions[1], (documents_model.NAME,))
+            cursor.execute(self._document_versions[2], (documents_model.NAME, version))
+
+    def documents_version(self) -> int | None:
+        """The documents read model's version the rows were built with (None: never built)."""
+        with self.datastore.transaction(commit=False) as cursor:
+            cursor.execute(self._document_versions[0], (documents_model.NAME,))
+            row = cursor.fetchone()
+        return int(row["version"]) if row else None
+
+
+class IndexedSQLiteRecorder(DocumentRowsMixin, LedgerSQLiteRecorder):
     """SQLite recorder that writes statement_index rows with the statement events."""
 
     def construct_create_table_statements(self) -> list[str]:
@@ -230,24 +260,6 @@ class IndexedSQLiteRecorder(LedgerSQLiteRecorder):
             cursor.execute("DELETE FROM documents")
         return head
 
-    def insert_document_rows(self, rows: list[tuple[Any, ...]]) -> None:
-        """Write a rebuild's batch of rows (the newer version of each row wins)."""
-        with self.datastore.transaction(commit=True) as cursor:
-            cursor.executemany(self._document_upsert, rows)
-
-    def finish_documents_rebuild(self, version: int) -> None:
-        """Record the version the rows were built with."""
-        with self.datastore.transaction(commit=True) as cursor:
-            cursor.execute(self._document_versions[1], (documents_model.NAME,))
-            cursor.execute(self._document_versions[2], (documents_model.NAME, version))
-
-    def documents_version(self) -> int | None:
-        """The documents read model's version the rows were built with (None: never built)."""
-        with self.datastore.transaction(commit=False) as cursor:
-            cursor.execute(self._document_versions[0], (documents_model.NAME,))
-            row = cursor.fetchone()
-        return int(row[0]) if row else None
-
 
 def insert_rows(cursor: Any, rows: IndexRows) -> None:
     """Insert index rows on SQLite."""
@@ -266,7 +278,7 @@ def insert_rows(cursor: Any, rows: IndexRows) -> None:
     )
 
 
-class IndexedPostgresRecorder(LedgerPostgresRecorder):
+class IndexedPostgresRecorder(DocumentRowsMixin, LedgerPostgresRecorder):
     """PostgreSQL recorder that writes statement_index rows with the statement events."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -462,21 +474,3 @@ class IndexedPostgresRecorder(LedgerPostgresRecorder):
             curs.execute(self._document_versions[1], (documents_model.NAME,))
             curs.execute(SQL(f"TRUNCATE {self._prefix}documents"))
         return int(row["head"] or 0)
-
-    def insert_document_rows(self, rows: list[tuple[Any, ...]]) -> None:
-        """Write a rebuild's batch of rows (the newer version of each row wins)."""
-        with self.datastore.transaction(commit=True) as curs:
-            curs.executemany(self._document_upsert, rows)
-
-    def finish_documents_rebuild(self, version: int) -> None:
-        """Record the version the rows were built with."""
-        with self.datastore.transaction(commit=True) as curs:
-            curs.execute(self._document_versions[1], (documents_model.NAME,))
-            curs.execute(self._document_versions[2], (documents_model.NAME, version))
-
-    def documents_version(self) -> int | None:
-        """The documents read model's version the rows were built with (None: never built)."""
-        with self.datastore.transaction(commit=False) as curs:
-            curs.execute(self._document_versions[0], (documents_model.NAME,))
-            row: Any = curs.fetchone()
-        return int(row["version"]) if row else None

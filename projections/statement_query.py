@@ -6,14 +6,12 @@ import base64
 import hashlib
 import hmac
 import sqlite3
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 import orjson
-from eventsourcing.postgres import PostgresDatastore
 from eventsourcing.sqlite import SQLiteDatastore
 
 from ledger.application import Ledger
@@ -21,7 +19,7 @@ from ledger.errors import InvalidInputError, Problem
 from ledger.recorders import LedgerPostgresRecorder, LedgerSQLiteRecorder
 from ledger.statements import statement_json
 from ledger.xapi.primitives import format_timestamp, from_epoch_ms
-from projections.recorders import schema_prefix
+from projections.reading import StoreReader
 
 #: The most statements one page holds; `limit=0` asks for this many (Comm §2.1.3).
 MAX_LIMIT = 500
@@ -59,44 +57,20 @@ class Page:
     next_key: Key | None
 
 
-class StatementQueries:
+class StatementQueries(StoreReader):
     """Answers statement queries from the statement_index of a Ledger's store."""
 
     def __init__(self, ledger: Ledger) -> None:
+        super().__init__(ledger)
         self.ledger = ledger
         recorder = ledger.recorder
-        self.postgres = isinstance(recorder, LedgerPostgresRecorder)
         if self.postgres:
             assert isinstance(recorder, LedgerPostgresRecorder)
-            self.prefix = schema_prefix(recorder.datastore.schema)
             self.events_table = f"{self.prefix}{_quote(recorder.events_table_name)}"
         else:
             assert isinstance(recorder, LedgerSQLiteRecorder)
-            self.prefix = ""
             self.events_table = recorder.events_table_name
         self.recorder = recorder
-
-    # -- running SQL on either store --------------------------------------------------------
-
-    @contextmanager
-    def _cursor(self) -> Iterator[Any]:
-        datastore = self.recorder.datastore
-        if isinstance(datastore, PostgresDatastore):
-            with datastore.get_connection() as conn, conn.cursor() as curs:
-                yield curs
-        else:
-            with datastore.transaction(commit=False) as curs:
-                yield curs
-
-    def _rows(self, sql: str, params: Sequence[Any]) -> list[Any]:
-        if not self.postgres:
-            sql = sql.replace("%s", "?")
-        with self._cursor() as curs:
-            curs.execute(sql, params)
-            return [
-                tuple(row.values()) if isinstance(row, dict) else tuple(row)
-                for row in curs.fetchall()
-            ]
 
     # -- pages ---------------------------------------------------------------------------
 
