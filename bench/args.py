@@ -3,8 +3,15 @@
 from __future__ import annotations
 
 import argparse
+import os
+import platform
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
+
+from ledger.application import Ledger
+from ledger.settings import Settings
+from projections.store import open_ledger
 
 
 def positive(text: str) -> int:
@@ -55,3 +62,21 @@ def http_parser(prog: str, description: str | None, epilog: str) -> argparse.Arg
     )
     parser.add_argument("--json", type=Path, metavar="FILE", help="also write the figures here")
     return parser
+
+
+def open_bench_ledger(database_url: str, key: str, secret: str) -> tuple[Ledger, dict[str, Any]]:
+    """Open (migrate, bootstrap) a ledger for a bench run; return it and the figures' header:
+    the store and the machine."""
+    settings = Settings(
+        database_url=database_url, bootstrap_key=key, bootstrap_secret=secret, request_log=False
+    )
+    if settings.database_url.startswith("sqlite:///"):
+        Path(settings.database_url.removeprefix("sqlite:///")).parent.mkdir(exist_ok=True)
+    ledger = open_ledger(settings, create_tables=True)
+    ledger.bootstrap()
+    figures: dict[str, Any] = {
+        "store": "postgres" if settings.is_postgres else "sqlite",
+        "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python "
+        f"{platform.python_version()}",
+    }
+    return ledger, figures

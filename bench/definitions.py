@@ -16,21 +16,17 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform
 import sys
 import time
 from pathlib import Path
-from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import orjson
 
-from bench.args import non_negative, positive
+from bench.args import non_negative, open_bench_ledger, positive
 from bench.rebuild import KEY, SECRET, load
-from ledger.settings import Settings
 from projections.definitions_store import BATCH, REBUILD_BATCH, DefinitionsProjection
-from projections.store import open_ledger
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -51,22 +47,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", type=Path, help="also write the figures here")
     args = parser.parse_args(argv)
 
-    settings = Settings(
-        database_url=args.database_url,
-        bootstrap_key=KEY,
-        bootstrap_secret=SECRET,
-        request_log=False,
-    )
-    if settings.database_url.startswith("sqlite:///"):
-        Path(settings.database_url.removeprefix("sqlite:///")).parent.mkdir(exist_ok=True)
-    ledger = open_ledger(settings, create_tables=True)
-    ledger.bootstrap()
+    ledger, figures = open_bench_ledger(args.database_url, KEY, SECRET)
     projection = DefinitionsProjection(ledger)
-    figures: dict[str, Any] = {
-        "store": "postgres" if settings.is_postgres else "sqlite",
-        "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python "
-        f"{platform.python_version()}",
-    }
     if not args.skip_load:
         figures["load_statements_per_s"] = round(
             load(ledger, args.statements, args.batch, args.seed)

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform
 import random
 import sys
 import time
@@ -21,12 +20,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import orjson
 
-from bench.args import positive
+from bench.args import open_bench_ledger, positive
 from bench.query import Workload
-from ledger.settings import Settings
 from projections.rebuild import indexed_recorder, rebuild_statement_index
 from projections.recorders import INDEX_TABLES
-from projections.store import open_ledger
 
 KEY, SECRET = "bench-rebuild", "bench-rebuild-secret"
 VOIDING_SHARE = 0.01
@@ -84,21 +81,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", type=Path, help="also write the figures here")
     args = parser.parse_args(argv)
 
-    settings = Settings(
-        database_url=args.database_url,
-        bootstrap_key=KEY,
-        bootstrap_secret=SECRET,
-        request_log=False,
-    )
-    if settings.database_url.startswith("sqlite:///"):
-        Path(settings.database_url.removeprefix("sqlite:///")).parent.mkdir(exist_ok=True)
-    ledger = open_ledger(settings, create_tables=True)
-    ledger.bootstrap()
-    figures: dict[str, Any] = {
-        "store": "postgres" if settings.is_postgres else "sqlite",
-        "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python "
-        f"{platform.python_version()}",
-    }
+    ledger, figures = open_bench_ledger(args.database_url, KEY, SECRET)
     if not args.skip_load:
         figures["load_statements_per_s"] = round(
             load(ledger, args.statements, args.batch, args.seed)
