@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import base64
 import os
+import subprocess
+import sys
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -170,3 +172,15 @@ def index_rows(ledger: Ledger) -> dict[str, list[tuple[Any, ...]]]:
 def event_count(ledger: Ledger) -> int:
     """How many events the store holds."""
     return len(ledger.recorder.select_notifications(start=None, limit=10**7))
+
+
+def run_cli(settings: Settings, *args: str) -> subprocess.CompletedProcess[str]:
+    """Run `learning-ledger ARGS…` on the test's store; return what it printed."""
+    return subprocess.run(
+        [sys.executable, "-m", "api.cli", *args],
+        env={"LEDGER_DATABASE_URL": settings.database_url, "PATH": "/usr/bin:/bin"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )

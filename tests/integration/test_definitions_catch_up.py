@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -15,7 +13,7 @@ from ledger.xapi import V1
 from projections.definitions import NAME
 from projections.definitions_store import DefinitionsProjection
 from projections.store import open_ledger
-from tests.conftest import ADMIN_KEY, ADMIN_SECRET
+from tests.conftest import ADMIN_KEY, ADMIN_SECRET, run_cli
 from tests.factories import with_id
 
 COURSE = "https://courses.example.com/catch-up"
@@ -184,15 +182,7 @@ def test_the_rebuild_command_reports_progress_and_the_count(ledger, settings, ad
     projection = DefinitionsProjection(ledger)
     projection.catch_up()
     live = projection.rows()
-    env = {"LEDGER_DATABASE_URL": settings.database_url, "PATH": "/usr/bin:/bin"}
-    done = subprocess.run(
-        [sys.executable, "-m", "api.cli", "projections", "rebuild", "definitions"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    done = run_cli(settings, "projections", "rebuild", "definitions")
     assert done.returncode == 0, done.stderr
     assert "rebuilt definitions: 3 statements" in done.stdout
     assert "definitions:" in done.stderr  # the progress line

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 import threading
 import uuid
 from concurrent.futures import ThreadPoolExecutor
@@ -29,7 +27,7 @@ from projections.document_query import DocumentQueries
 from projections.documents import VERSION, ensure_documents, rebuild_documents
 from projections.rebuild import indexed_recorder
 from projections.recorders import schema_prefix
-from tests.conftest import ADMIN_KEY, ADMIN_SECRET, store_cursor
+from tests.conftest import ADMIN_KEY, ADMIN_SECRET, run_cli, store_cursor
 
 ACTIVITY = "https://courses.example.com/integration"
 AGENT = {"mbox": "mailto:grace@example.com"}
@@ -233,27 +231,12 @@ def test_the_rebuild_command_rebuilds_documents_with_progress(ledger, settings, 
     total."""
     write_some_documents(documents, admin)
     live = document_rows(ledger)
-    env = {"LEDGER_DATABASE_URL": settings.database_url, "PATH": "/usr/bin:/bin"}
-    done = subprocess.run(
-        [sys.executable, "-m", "api.cli", "projections", "rebuild", "documents"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    done = run_cli(settings, "projections", "rebuild", "documents")
     assert done.returncode == 0, done.stderr
     assert "rebuilt documents: 11 document events" in done.stdout
     assert "documents:" in done.stderr  # the progress line
     assert document_rows(ledger) == live
-    every = subprocess.run(
-        [sys.executable, "-m", "api.cli", "projections", "rebuild", "--all"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    every = run_cli(settings, "projections", "rebuild", "--all")
     assert every.returncode == 0, every.stderr
     assert "rebuilt statement_index" in every.stdout
     assert "rebuilt documents: 11 document events" in every.stdout

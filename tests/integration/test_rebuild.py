@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
-
 import pytest
 from falcon import testing
 
@@ -12,7 +9,7 @@ from api.app import create_app
 from ledger.xapi import V1
 from projections.rebuild import ensure_statement_index, indexed_recorder, rebuild_statement_index
 from projections.statement_index import SECONDARY_INDEXES, VERSION
-from tests.conftest import ADMIN_KEY, ADMIN_SECRET, index_rows, store_cursor, xapi_headers
+from tests.conftest import ADMIN_KEY, ADMIN_SECRET, index_rows, run_cli, store_cursor, xapi_headers
 from tests.factories import voiding, with_id
 
 COURSE = "https://courses.example.com/rebuild"
@@ -97,15 +94,7 @@ def test_the_rebuild_command_reports_progress_and_the_count(ledger, settings, ad
     """`learning-ledger projections rebuild statement_index` shows progress and the total."""
     ledger.record_statements(admin, [with_id() for _ in range(3)], V1, batch=True)
     live = index_rows(ledger)
-    env = {"LEDGER_DATABASE_URL": settings.database_url, "PATH": "/usr/bin:/bin"}
-    done = subprocess.run(
-        [sys.executable, "-m", "api.cli", "projections", "rebuild", "statement_index"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    done = run_cli(settings, "projections", "rebuild", "statement_index")
     assert done.returncode == 0, done.stderr
     assert "rebuilt statement_index: 3 statements" in done.stdout
     assert "statement_index" in done.stderr  # the progress line
