@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import base64
 import gc
+import hashlib
 import http.client
 import itertools
 import math
@@ -29,6 +30,7 @@ import orjson
 
 from bench.args import http_parser, names_from, non_negative, positive
 from bench.statements import make_statements
+from ledger.xapi.multipart import build_multipart
 
 USAGE_EPILOG: Final = """\
 phases (run in the order given):
@@ -59,6 +61,7 @@ class Prepared:
 
     body: bytes
     ids: list[str]
+    content_type: str = "application/json"
 
 
 @dataclass
@@ -189,19 +192,45 @@ _ERROR_SNIPPET: Final = 600
 CLIENT_BUSY: Final = 0.7
 
 
-def prepare(spec: PhaseSpec, requests: int, rng: random.Random) -> list[Prepared]:
-    """Generate and serialise every request body of a run before any timing starts."""
+def prepare(
+    spec: PhaseSpec, requests: int, rng: random.Random, attachment_bytes: int = 0
+) -> list[Prepared]:
+    """Generate and serialise every request body of a run before any timing starts.
+
+    With `attachment_bytes`, each Statement declares an attachment of that many random bytes
+    and the body is multipart/mixed with one part per Statement.
+    """
     now = datetime.now(UTC)
     prepared = []
     for _ in range(requests):
         statements = make_statements(rng, max(spec.batch_size, 1), now=now)
+        parts = []
+        for statement in statements if attachment_bytes else []:
+            data = rng.randbytes(attachment_bytes)
+            sha2 = hashlib.sha256(data).hexdigest()
+            statement["attachments"] = [
+                {
+                    "usageType": "https://bench.example.com/attachment",
+                    "display": {"en-US": "bench attachment"},
+                    "contentType": "application/octet-stream",
+                    "length": attachment_bytes,
+                    "sha2": sha2,
+                }
+            ]
+            parts.append(("application/octet-stream", sha2, data))
         payload: Any = statements if spec.batch_size else statements[0]
-        prepared.append(Prepared(orjson.dumps(payload), [s["id"] for s in statements]))
+        ids = [s["id"] for s in statements]
+        if parts:
+            content_type, body = build_multipart(orjson.dumps(payload), parts)
+            prepared.append(Prepared(body, ids, content_type))
+        else:
+            prepared.append(Prepared(orjson.dumps(payload), ids))
     return prepared
 
 
 def _post(conn: Connection, target: Target, request: Prepared) -> tuple[int, bytes]:
-    conn.request("POST", target.path, request.body, target.headers)
+    headers = {**target.headers, "Content-Type": request.content_type}
+    conn.request("POST", target.path, request.body, headers)
     response = conn.getresponse()
     return response.status, response.read()
 
@@ -313,11 +342,22 @@ class Measured:
 
 
 def run_phase(
-    spec: PhaseSpec, target: Target, requests: int, warmup: int, concurrency: int, seed: int
+    spec: PhaseSpec,
+    target: Target,
+    requests: int,
+    warmup: int,
+    concurrency: int,
+    seed: int,
+    attachment_bytes: int = 0,
 ) -> dict[str, Any]:
     """Warm up, then time one phase; return its figures (no timed run if all warm-ups fail)."""
-    warm = prepare(spec, min(warmup, requests), random.Random(f"{seed}:{spec.name}:warmup"))
-    timed = prepare(spec, requests, random.Random(f"{seed}:{spec.name}"))
+    warm = prepare(
+        spec,
+        min(warmup, requests),
+        random.Random(f"{seed}:{spec.name}:warmup"),
+        attachment_bytes,
+    )
+    timed = prepare(spec, requests, random.Random(f"{seed}:{spec.name}"), attachment_bytes)
     conns = [target.connection() for _ in range(concurrency)]
     measured = Measured()
     warm_tally = Tally()
@@ -449,6 +489,13 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--seed", type=int, help="rng seed for the Statements (default: random, printed)"
     )
+    parser.add_argument(
+        "--attachment-bytes",
+        type=non_negative,
+        default=0,
+        metavar="N",
+        help="give each Statement an attachment of N random bytes, sent as multipart/mixed",
+    )
     return parser
 
 
@@ -473,7 +520,9 @@ def main(argv: list[str] | None = None) -> int:
         if requests is None:
             requests = max(1, spec.default_requests // (10 if args.quick else 1))
         concurrency = args.batch_concurrency if spec.batch_size else spec.concurrency
-        fig = run_phase(spec, target, requests, args.warmup, concurrency, seed)
+        fig = run_phase(
+            spec, target, requests, args.warmup, concurrency, seed, args.attachment_bytes
+        )
         results.append(fig)
         if fig["aborted"]:
             print(f"{name:<10} aborted: {fig['aborted']}", flush=True)
