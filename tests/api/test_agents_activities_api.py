@@ -308,6 +308,25 @@ def test_an_activity_is_answered_complete_as_one_statement_defined_it(client):
     assert response.json == activity
 
 
+def test_resending_a_held_statement_id_changes_no_definition(client):
+    """An id the ledger holds changes nothing: re-sent with another Activity definition
+    (equivalent: definitions are an immutability exception), it is accepted and the canonical
+    definition does not change (checklist §5.3; 1.0.3 Comm §2.1.1-2.1.2, Data §2.3.1)."""
+    first = activity_unique(name={"en-US": "first name"})
+    original = with_id(object=first)
+    post(client, [original])
+    resent = {
+        **original,
+        "object": {"id": first["id"], "definition": {"name": {"en-US": "second name"}}},
+    }
+    put = client.simulate_put(
+        STATEMENTS, params={"statementId": original["id"]}, json=resent, headers=xapi_headers()
+    )
+    assert put.status_code == 204, put.text
+    assert post(client, [resent]) == [original["id"]]
+    assert get_activity(client, first["id"]).json["definition"] == {"name": {"en-US": "first name"}}
+
+
 def test_languages_from_different_statements_merge_into_one_map(client):
     """(checklist §14: the definition accumulates what statements supplied; CTS v2_0 4.1.6.4,
     XAPI-00254; checklist §5.5 MAY: small fixes from newer definitions)"""
