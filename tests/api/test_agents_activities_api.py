@@ -579,3 +579,14 @@ def test_a_voided_statement_keeps_its_definition_and_names(client):
         "Still Ada",
         "Ada",
     ]
+
+
+def test_names_and_accounts_holding_nul_are_kept(client):
+    """U+0000 is a valid JSON string character: a Person with it in a name and account name
+    is stored and answered, on PostgreSQL too (whose text cannot hold it) (checklist §13)."""
+    agent = {"name": "A\u0000B", "account": {"homePage": "https://example.com", "name": "x\u0000y"}}
+    post(client, [statement(actor=agent)])
+    response = get_person(client, {"account": agent["account"]})
+    assert response.status_code == 200, response.text
+    assert response.json["name"] == ["A\u0000B"]
+    assert response.json["account"] == [agent["account"]]
