@@ -56,7 +56,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ledger.xapi.equivalence import normalise_iri
-from projections.statement_index import ifi_key
+from ledger.xapi.ifi import ifi_key
 
 NAME = "definitions"
 #: Bump when the rules change: `db migrate` then derives the rows again from the log.

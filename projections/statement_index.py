@@ -18,8 +18,7 @@ from typing import Any
 
 from ledger.statements import voiding_target
 from ledger.xapi.equivalence import normalise_iri
-from ledger.xapi.ifi import ifi_key as ifi_key  # moved to ledger.xapi.ifi; re-exported
-from ledger.xapi.ifi import normalise_mbox as normalise_mbox
+from ledger.xapi.ifi import ifi_key
 from ledger.xapi.primitives import epoch_ms, parse_timestamp
 
 NAME = "statement_index"

@@ -9,9 +9,9 @@ import falcon
 from api.http import query_params, send_json
 from ledger.errors import InvalidInputError, InvalidJSONError, Problem
 from ledger.xapi import parse_json, validate_agent
+from ledger.xapi.ifi import ifi_key
 from projections.definitions import merge_person, person_object
 from projections.definitions_store import REQUEST_BUDGET, DefinitionsProjection
-from projections.statement_index import ifi_key
 
 #: Reading Persons and canonical Activities takes a credential that may read every statement:
 #: both are built from all of the tenant's statements, so `statements/read/mine` is not enough.

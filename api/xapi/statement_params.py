@@ -9,8 +9,8 @@ from ledger.errors import InvalidInputError, InvalidJSONError, Problem
 from ledger.xapi import is_iri, is_timestamp, is_uuid, parse_json, parse_timestamp
 from ledger.xapi.agents import validate_agent
 from ledger.xapi.equivalence import normalise_iri
+from ledger.xapi.ifi import ifi_key
 from ledger.xapi.primitives import epoch_ms
-from projections.statement_index import ifi_key
 from projections.statement_query import MAX_LIMIT, StatementFilter
 
 QUERY_PARAMS = (
