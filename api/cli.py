@@ -17,6 +17,7 @@ from ledger.settings import Settings, SettingsError
 from projections.definitions_store import DefinitionsProjection
 from projections.documents import ensure_documents, rebuild_documents
 from projections.rebuild import ensure_statement_index, indexed_recorder, rebuild_statement_index
+from projections.status import projection_status
 from projections.store import open_ledger
 
 
@@ -79,6 +80,25 @@ def rebuild(settings: Settings, names: list[str]) -> None:
             )
     finally:
         ledger.close()
+
+
+def status(settings: Settings) -> None:
+    """Print each read model's version, position, the log head and what needs doing."""
+    ledger = open_ledger(settings)
+    try:
+        ledger.check_tables()
+        rows = projection_status(ledger)
+    finally:
+        ledger.close()
+    print(f"{'read model':<16} {'kept':<10} {'version':>8} {'position':>12} {'head':>12}  state")
+    for row in rows:
+        built = "-" if row.built_version is None else str(row.built_version)
+        position = "-" if row.position is None else f"{row.position:,}"
+        print(
+            f"{row.name:<16} {row.kept:<10} {built:>8} {position:>12} {row.head:>12,}  "
+            f"{row.summary}",
+            flush=True,
+        )
 
 
 def announce(result: BootstrapResult | None) -> None:
@@ -174,6 +194,9 @@ def _parser() -> argparse.ArgumentParser:
     rebuild_cmd = projection_commands.add_parser("rebuild", help="rebuild from the event log")
     rebuild_cmd.add_argument("name", nargs="?", choices=PROJECTIONS, help="the read model")
     rebuild_cmd.add_argument("--all", action="store_true", help="rebuild every read model")
+    projection_commands.add_parser(
+        "status", help="where each read model stands against the event log"
+    )
     return parser
 
 
@@ -189,6 +212,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         elif args.command == "db":
             announce(migrate(settings))
             print("Learning Ledger: the database is up to date.", flush=True)
+        elif args.command == "projections" and args.projections_command == "status":
+            status(settings)
         elif args.command == "projections":
             if args.all == (args.name is not None):
                 raise SettingsError("name one read model, or give --all")
