@@ -40,7 +40,7 @@ from ledger.ids import document_aggregate_id
 from ledger.recorders import DocumentWrite
 from ledger.xapi import V2, parse_json
 from ledger.xapi.equivalence import normalise_iri
-from ledger.xapi.ifi import ifi_key
+from ledger.xapi.ifi import ifi_key, ifi_only
 
 STATE = "state"
 ACTIVITY_PROFILE = "activity_profile"
@@ -50,7 +50,6 @@ KINDS = (STATE, ACTIVITY_PROFILE, AGENT_PROFILE)
 #: Stored when a document arrives without a Content-Type.
 DEFAULT_CONTENT_TYPE = "application/octet-stream"
 JSON = "application/json"
-_IFI_KEYS = ("mbox", "mbox_sha1sum", "openid", "account")
 _MAX_ATTEMPTS = 5
 
 
@@ -148,11 +147,6 @@ PUT_TOPIC = get_topic(Document.Put)
 MERGED_TOPIC = get_topic(Document.Merged)
 DELETED_TOPIC = get_topic(Document.Deleted)
 DOCUMENT_TOPICS = (PUT_TOPIC, MERGED_TOPIC, DELETED_TOPIC)
-
-
-def ifi_only(agent: Mapping[str, Any]) -> dict[str, Any]:
-    """Return the Agent reduced to its identifier: documents are keyed on the IFI alone."""
-    return {name: agent[name] for name in _IFI_KEYS if name in agent}
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -56,7 +56,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ledger.xapi.equivalence import normalise_iri
-from ledger.xapi.ifi import ifi_key
+from ledger.xapi.ifi import IFIS, ifi_key
 
 NAME = "definitions"
 #: Bump when the rules change: `db migrate` then derives the rows again from the log.
@@ -67,9 +67,8 @@ MAX_NAMES = 100
 
 _CONTEXT_LISTS = ("parent", "grouping", "category", "other")
 _COMPONENT_LISTS = ("choices", "scale", "source", "target", "steps")
-_IFIS = ("mbox", "mbox_sha1sum", "openid", "account")
 #: The keys of a Person, in the order they are answered (1.0.3 Comm §2.4).
-PERSON_KEYS = ("name", *_IFIS)
+PERSON_KEYS = ("name", *IFIS)
 
 Json = dict[str, Any]
 
@@ -217,7 +216,7 @@ def merge_definition(canonical: Mapping[str, Any] | None, incoming: Mapping[str,
 
 def ifi_of(agent: Mapping[str, Any]) -> tuple[str, Any]:
     """Return the (property, value) of an Agent's identifier; it has exactly one (§4.2)."""
-    for key in _IFIS:
+    for key in IFIS:
         if key in agent:
             return key, agent[key]
     raise ValueError("an Agent without an identifier")

@@ -8,8 +8,7 @@ import falcon
 
 from api.http import query_params, send_json
 from api.xapi.agents import DEFINITION_READ_SCOPES
-from ledger.errors import InvalidInputError, Problem
-from ledger.xapi import is_iri
+from api.xapi.params import iri_param
 from ledger.xapi.equivalence import normalise_iri
 from projections.definitions_store import REQUEST_BUDGET, DefinitionsProjection
 
@@ -30,12 +29,8 @@ class ActivitiesResource:
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
         """Answer `{"objectType": "Activity", "id": …, "definition": …}`."""
         params = query_params(req, allowed=("activityId",), required=("activityId",))
-        activity_id = params["activityId"]
-        if not is_iri(activity_id):
-            raise InvalidInputError(
-                "query parameter 'activityId' must be an absolute IRI",
-                [Problem("?activityId", "not an absolute IRI")],
-            )
+        activity_id = iri_param(params, "activityId")
+        assert activity_id is not None  # required
         key = normalise_iri(activity_id)
         self.definitions.catch_up(self.budget)
         found = self.definitions.select_definitions(req.context.principal.tenant, [key])

@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import falcon
 
 from api.http import query_params, send_json
-from ledger.errors import InvalidInputError, InvalidJSONError, Problem
-from ledger.xapi import parse_json, validate_agent
+from api.xapi.params import agent_param
 from ledger.xapi.ifi import ifi_key
 from projections.definitions import merge_person, person_object
 from projections.definitions_store import REQUEST_BUDGET, DefinitionsProjection
@@ -16,23 +13,6 @@ from projections.definitions_store import REQUEST_BUDGET, DefinitionsProjection
 #: Reading Persons and canonical Activities takes a credential that may read every statement:
 #: both are built from all of the tenant's statements, so `statements/read/mine` is not enough.
 DEFINITION_READ_SCOPES = ("statements/read", "all/read", "all")
-
-
-def parse_agent(value: str) -> dict[str, Any]:
-    """Parse the `agent` parameter: an Agent as JSON with exactly one IFI (Comm §2.4)."""
-    try:
-        agent: Any = parse_json(value.encode())
-    except InvalidJSONError:
-        raise InvalidInputError(
-            "query parameter 'agent' must be an Agent as JSON",
-            [Problem("?agent", "not JSON")],
-        ) from None
-    try:
-        validate_agent(agent, pointer="?agent")  # a Group or a Person is refused here
-    except InvalidInputError as ex:
-        message = f"query parameter 'agent' is invalid: {ex.message}"
-        raise InvalidInputError(message, ex.details) from None
-    return dict(agent)
 
 
 class AgentsResource:
@@ -54,7 +34,8 @@ class AgentsResource:
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
         """Answer the Person object for `agent`."""
         params = query_params(req, allowed=("agent",), required=("agent",))
-        agent = parse_agent(params["agent"])
+        agent = agent_param(params)  # a Group or a Person is refused (Comm §2.4)
+        assert agent is not None  # required
         key = ifi_key(agent)
         assert key is not None  # a valid Agent has one IFI
         self.definitions.catch_up(self.budget)

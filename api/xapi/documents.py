@@ -7,6 +7,7 @@ import falcon
 
 from api.http import query_params, read_body, send_json
 from api.xapi import document_params as p
+from api.xapi.params import agent_param, iri_param, timestamp_ms_param, uuid_param
 from ledger.documents import (
     ACTIVITY_PROFILE,
     AGENT_PROFILE,
@@ -40,9 +41,9 @@ class _DocumentResource:
     def _scope(self, params: dict[str, str]) -> DocumentScope:
         return DocumentScope(
             kind=self.kind,
-            activity_id=p.activity_param(params) if "activityId" in self.context else None,
-            agent=p.agent_param(params) if "agent" in self.context else None,
-            registration=p.registration_param(params),
+            activity_id=iri_param(params, "activityId"),
+            agent=agent_param(params),
+            registration=uuid_param(params, "registration"),
         )
 
     def _key(self, params: dict[str, str]) -> DocumentKey:
@@ -91,7 +92,7 @@ class _DocumentResource:
         tenant = req.context.principal.tenant
         allowed = (*self.context, self.id_name, "since")
         params = query_params(req, allowed, self.required)
-        since = p.since_param(params)
+        since = timestamp_ms_param(params, "since")
         if self.id_name in params:
             if "since" in params and req.context.xapi_version == V2:
                 # 2.0 LRS §4.1.6.2 (1.0.x: since belongs to the id list and is ignored here).

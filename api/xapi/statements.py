@@ -16,6 +16,7 @@ from api.http import (
     read_body,
     send_json,
 )
+from api.xapi.params import uuid_param
 from api.xapi.statement_params import QUERY_PARAMS, parse_filter, parse_limit
 from ledger.application import Ledger
 from ledger.errors import InvalidInputError, InvalidStatementError, Problem
@@ -23,7 +24,7 @@ from ledger.xapi import parse_json
 from ledger.xapi.attachments import attachment_objects
 from ledger.xapi.formats import format_statement, parse_accept_language
 from ledger.xapi.multipart import AttachmentPart, build_multipart, parse_statement_request
-from ledger.xapi.primitives import from_epoch_ms, is_uuid, parse_timestamp
+from ledger.xapi.primitives import from_epoch_ms, parse_timestamp
 from projections.definitions_store import DefinitionsProjection, canonical_definitions
 from projections.statement_query import StatementQueries, decode_cursor, encode_cursor
 
@@ -35,12 +36,9 @@ FORMATS = ("exact", "ids", "canonical")
 _SINGLE_PARAMS = ("statementId", "voidedStatementId", "format", "attachments")
 
 
-def _uuid_param(params: dict[str, str], name: str) -> str:
-    value = params[name]
-    if not is_uuid(value):
-        raise InvalidInputError(
-            f"query parameter {name!r} must be a UUID", [Problem(f"?{name}", "not a UUID")]
-        )
+def _required_uuid(params: dict[str, str], name: str) -> str:
+    value = uuid_param(params, name)
+    assert value is not None  # present: the caller checked
     return value
 
 
@@ -101,7 +99,7 @@ class StatementsResource:
     def on_put(self, req: falcon.Request, resp: falcon.Response) -> None:
         """Store one statement under `statementId` → 204 (Comm §2.1.1)."""
         params = query_params(req, allowed=("statementId",), required=("statementId",))
-        statement_id = _uuid_param(params, "statementId")
+        statement_id = _required_uuid(params, "statementId")
         body, attachments = self._body(req)
         if not isinstance(body, dict):
             raise InvalidStatementError(
@@ -156,7 +154,7 @@ class StatementsResource:
                 [Problem("?voidedStatementId", "not allowed together with statementId")],
             )
         voided = "voidedStatementId" in params
-        statement_id = _uuid_param(params, "voidedStatementId" if voided else "statementId")
+        statement_id = _required_uuid(params, "voidedStatementId" if voided else "statementId")
         fmt = _format(params)
         with_attachments = boolean_param(params, "attachments")
         tenant = req.context.principal.tenant

@@ -7,13 +7,13 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from ledger.errors import InvalidInputError, Problem
+from ledger.xapi.ifi import IFIS
 
 FORMATS = ("exact", "ids", "canonical")
 
 Languages = list[tuple[str, float]]
 _Transform = Callable[[dict[str, Any]], dict[str, Any]]
 
-_IFIS = ("mbox", "mbox_sha1sum", "openid", "account")
 _COMPONENT_LISTS = ("choices", "scale", "source", "target", "steps")
 # RFC 7231 §5.3.5 language-range (RFC 4647 §2.1) and §5.3.1 qvalue.
 _LANGUAGE_RANGE = re.compile(r"\*|[A-Za-z]{1,8}(?:-[A-Za-z0-9]{1,8})*")
@@ -169,7 +169,7 @@ def _ids_agent(agent: dict[str, Any]) -> dict[str, Any]:
     object_type = agent.get("objectType", "Agent")
     out: dict[str, Any] = {"objectType": object_type}
     has_ifi = False
-    for key in _IFIS:
+    for key in IFIS:
         if key in agent:
             out[key] = agent[key]
             has_ifi = True

@@ -3,9 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Final
 
 from ledger.xapi.equivalence import normalise_iri
+
+#: The inverse functional identifiers of an Agent or Group (1.0.3 Data §2.4.2.3).
+IFIS: Final = ("mbox", "mbox_sha1sum", "openid", "account")
+
+
+def ifi_only(agent: Mapping[str, Any]) -> dict[str, Any]:
+    """Return the Agent or Group cut to its identifier (no name, objectType or members)."""
+    return {name: agent[name] for name in IFIS if name in agent}
 
 
 def normalise_mbox(mbox: str) -> str:
