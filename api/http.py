@@ -15,6 +15,7 @@ from ledger.errors import (
     UnsupportedMediaTypeError,
 )
 from ledger.xapi import parse_json
+from ledger.xapi.primitives import media_type as content_media_type
 
 
 def query_params(
@@ -62,7 +63,7 @@ def boolean_param(params: dict[str, str], name: str, default: bool = False) -> b
 
 def media_type(req: falcon.Request) -> str:
     """Return the request's media type, lower-cased, without parameters ('' if none)."""
-    return (req.content_type or "").split(";", 1)[0].strip().lower()
+    return content_media_type(req.content_type)
 
 
 def read_body(req: falcon.Request, limit: int) -> bytes:

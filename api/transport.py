@@ -21,6 +21,7 @@ from api.http import media_type
 from api.middleware import response_version
 from ledger.errors import InvalidInputError, LedgerError, PayloadTooLargeError, Problem
 from ledger.xapi import V1, V2
+from ledger.xapi.primitives import media_type as content_media_type
 
 FORM = "application/x-www-form-urlencoded"
 #: The intended methods the alternate syntax may name.
@@ -76,7 +77,7 @@ def _refuse(message: str, pointer: str, problem: str) -> InvalidInputError:
 
 
 def _read_form(env: dict[str, Any], max_body_bytes: int) -> list[tuple[str, str]]:
-    kind = (env.get("CONTENT_TYPE") or "").split(";", 1)[0].strip().lower()
+    kind = content_media_type(env.get("CONTENT_TYPE"))
     raw_length = (env.get("CONTENT_LENGTH") or "").strip()
     if raw_length and not raw_length.isdigit():
         raise _refuse("Content-Length is not a number", "", "bad Content-Length header")

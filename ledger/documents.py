@@ -41,6 +41,7 @@ from ledger.recorders import DocumentWrite
 from ledger.xapi import V2, parse_json
 from ledger.xapi.equivalence import normalise_iri
 from ledger.xapi.ifi import ifi_key, ifi_only
+from ledger.xapi.primitives import media_type
 
 STATE = "state"
 ACTIVITY_PROFILE = "activity_profile"
@@ -51,11 +52,6 @@ KINDS = (STATE, ACTIVITY_PROFILE, AGENT_PROFILE)
 DEFAULT_CONTENT_TYPE = "application/octet-stream"
 JSON = "application/json"
 _MAX_ATTEMPTS = 5
-
-
-def media_type(content_type: str | None) -> str:
-    """Return a Content-Type's media type, lower-cased, without parameters ('' if none)."""
-    return (content_type or "").split(";", 1)[0].strip().lower()
 
 
 def etag_of(content: bytes) -> str:

@@ -12,7 +12,8 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from ledger.errors import Problem
-from ledger.xapi.multipart import AttachmentPart, media_type
+from ledger.xapi.multipart import AttachmentPart
+from ledger.xapi.primitives import media_type
 from ledger.xapi.signatures import (
     SIGNATURE_CONTENT_TYPE,
     SIGNATURE_USAGE,

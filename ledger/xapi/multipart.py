@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 from ledger.errors import InvalidMultipartError, Problem
-from ledger.xapi.primitives import is_sha2_hex
+from ledger.xapi.primitives import is_sha2_hex, media_type
 
 #: The request header pointer used in error details.
 CONTENT_TYPE: Final = "Content-Type"
@@ -74,11 +74,6 @@ class StatementRequest:
 
     statements_json: bytes
     attachments: dict[str, AttachmentPart]
-
-
-def media_type(value: str | None) -> str:
-    """Return the type/subtype of a media type, lower-cased, without parameters."""
-    return (value or "").split(";", 1)[0].strip().lower()
 
 
 def _bad(pointer: str, problem: str, message: str | None = None) -> InvalidMultipartError:

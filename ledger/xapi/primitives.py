@@ -531,3 +531,8 @@ def array_check(item_check: Check, what: str) -> Check:
             item_check(item, f"{pointer}/{index}", problems)
 
     return check
+
+
+def media_type(value: str | None) -> str:
+    """Return the type/subtype of a Content-Type value, lower-cased, without parameters."""
+    return (value or "").split(";", 1)[0].strip().lower()
