@@ -80,3 +80,13 @@ def open_bench_ledger(database_url: str, key: str, secret: str) -> tuple[Ledger,
         f"{platform.python_version()}",
     }
     return ledger, figures
+
+
+def add_database_url(parser: argparse.ArgumentParser, default_file: str) -> None:
+    """Add `--database-url`: $LEDGER_DATABASE_URL, else an SQLite file under var/."""
+    default = f"sqlite:///var/{default_file}"
+    parser.add_argument(
+        "--database-url",
+        default=os.environ.get("LEDGER_DATABASE_URL", default),
+        help=f"the store (default: $LEDGER_DATABASE_URL or {default})",
+    )

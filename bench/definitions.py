@@ -15,7 +15,6 @@ rows equal a second rebuild's (`rows_unchanged`).
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import time
 from pathlib import Path
@@ -24,18 +23,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import orjson
 
-from bench.args import non_negative, open_bench_ledger, positive
+from bench.args import add_database_url, non_negative, open_bench_ledger, positive
 from bench.rebuild import KEY, SECRET, load
 from projections.definitions_store import BATCH, REBUILD_BATCH, DefinitionsProjection
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument(
-        "--database-url",
-        default=os.environ.get("LEDGER_DATABASE_URL", "sqlite:///var/bench-definitions.db"),
-        help="the store (default: $LEDGER_DATABASE_URL or sqlite:///var/bench-definitions.db)",
-    )
+    add_database_url(parser, "bench-definitions.db")
     parser.add_argument("--statements", type=positive, default=100_000)
     parser.add_argument("--batch", type=positive, default=1000, help="statements per write")
     parser.add_argument("--rebuild-batch", type=positive, default=REBUILD_BATCH)

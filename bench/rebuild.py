@@ -9,7 +9,6 @@ index with the live one with `--check` (row counts of every index table before a
 from __future__ import annotations
 
 import argparse
-import os
 import random
 import sys
 import time
@@ -20,7 +19,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import orjson
 
-from bench.args import open_bench_ledger, positive
+from bench.args import add_database_url, open_bench_ledger, positive
 from bench.query import Workload
 from projections.rebuild import indexed_recorder, rebuild_statement_index
 from projections.recorders import INDEX_TABLES
@@ -68,11 +67,7 @@ def table_rows(ledger: Any) -> dict[str, int]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument(
-        "--database-url",
-        default=os.environ.get("LEDGER_DATABASE_URL", "sqlite:///var/bench-rebuild.db"),
-        help="the store (default: $LEDGER_DATABASE_URL or sqlite:///var/bench-rebuild.db)",
-    )
+    add_database_url(parser, "bench-rebuild.db")
     parser.add_argument("--statements", type=positive, default=100_000)
     parser.add_argument("--batch", type=positive, default=1000, help="statements per write")
     parser.add_argument("--rebuild-batch", type=positive, default=None)
