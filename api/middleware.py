@@ -18,7 +18,7 @@ import orjson
 from ledger.application import Ledger
 from ledger.credentials import Principal
 from ledger.errors import AuthenticationError, PermissionDeniedError
-from ledger.xapi import V2, negotiate_version
+from ledger.xapi import V1, V2, negotiate_version
 from ledger.xapi.primitives import format_timestamp
 
 request_log = logging.getLogger("ledger.requests")
@@ -71,7 +71,7 @@ class RequestLogMiddleware:
 
 def response_version(header: str | None) -> str:
     """The `X-Experience-API-Version` to answer: `2.0.0` for a 2.x request, else `1.0.3`."""
-    return V2 if (header or "").strip().startswith("2") else "1.0.3"
+    return V2 if (header or "").strip().startswith("2") else V1
 
 
 class XapiVersionMiddleware:
