@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import base64
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -16,26 +14,13 @@ from pathlib import Path
 import pytest
 import requests
 
+from tests.conftest import basic, free_port, xapi_headers
 from tests.factories import statement
 
 pytestmark = pytest.mark.e2e
 
 KEY, SECRET = "e2e-definitions", "e2e-definitions-secret"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def auth_headers() -> dict[str, str]:
-    token = base64.b64encode(f"{KEY}:{SECRET}".encode()).decode()
-    return {
-        "Authorization": f"Basic {token}",
-        "X-Experience-API-Version": "1.0.3",
-        "Content-Type": "application/json",
-    }
+AUTH = xapi_headers(Authorization=basic(KEY, SECRET))
 
 
 @pytest.mark.parametrize("store", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
@@ -79,20 +64,23 @@ def test_each_read_sees_the_definitions_and_names_written_just_before(store, tmp
                 object={"id": activity_id, "definition": {"name": {f"x-l{n}": f"n{n}"}}},
             )
             posted = requests.post(
-                f"{url}/xapi/statements", json=body, headers=auth_headers(), timeout=10
+                f"{url}/xapi/statements",
+                json=body,
+                headers=AUTH,
+                timeout=10,
             )
             assert posted.status_code == 200, posted.text
             activity = requests.get(
                 f"{url}/xapi/activities",
                 params={"activityId": activity_id},
-                headers=auth_headers(),
+                headers=AUTH,
                 timeout=10,
             ).json()
             assert activity["definition"]["name"] == {f"x-l{i}": f"n{i}" for i in range(n + 1)}
             person = requests.get(
                 f"{url}/xapi/agents",
                 params={"agent": json.dumps({"mbox": mbox})},
-                headers=auth_headers(),
+                headers=AUTH,
                 timeout=10,
             ).json()
             assert person["name"] == [f"name {i}" for i in range(n + 1)]

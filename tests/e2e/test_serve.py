@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import base64
 import os
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -17,15 +15,10 @@ from pathlib import Path
 import pytest
 import requests
 
+from tests.conftest import basic, free_port, xapi_headers
 from tests.factories import statement, with_id
 
 pytestmark = pytest.mark.e2e
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def command() -> list[str]:
@@ -78,15 +71,6 @@ def server_env(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[dict[
     yield env
 
 
-def headers(key: str, secret: str) -> dict[str, str]:
-    token = base64.b64encode(f"{key}:{secret}".encode()).decode()
-    return {
-        "Authorization": f"Basic {token}",
-        "X-Experience-API-Version": "1.0.3",
-        "Content-Type": "application/json",
-    }
-
-
 @pytest.mark.parametrize("store", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def test_serve_prints_a_credential_once_stores_over_http_and_keeps_data_across_restart(
     store, server_env, tmp_path, request
@@ -102,7 +86,7 @@ def test_serve_prints_a_credential_once_stores_over_http_and_keeps_data_across_r
     key = re.search(r"key:\s+(\S+)", first_output)
     secret = re.search(r"secret:\s+(\S+)", first_output)
     assert key and secret, first_output
-    auth = headers(key.group(1), secret.group(1))
+    auth = xapi_headers(Authorization=basic(key.group(1), secret.group(1)))
 
     body = with_id()
     server = Server(server_env, tmp_path)
@@ -116,7 +100,7 @@ def test_serve_prints_a_credential_once_stores_over_http_and_keeps_data_across_r
         wrong = requests.post(
             f"{server.url}/xapi/statements",
             json=statement(),
-            headers=headers(key.group(1), "wrong"),
+            headers=xapi_headers(Authorization=basic(key.group(1), "wrong")),
             timeout=10,
         )
         assert wrong.status_code == 401
@@ -188,7 +172,7 @@ def test_db_migrate_then_gunicorn_serves_wsgi_app(server_env, tmp_path):
         response = requests.post(
             f"{url}/xapi/statements",
             json=statement(),
-            headers=headers("automation", "automation-secret"),
+            headers=xapi_headers(Authorization=basic("automation", "automation-secret")),
             timeout=10,
         )
         assert response.status_code == 200, response.text
