@@ -11,6 +11,7 @@ import orjson
 from ledger.errors import (
     AlreadyExistsError,
     AuthenticationError,
+    CatalogueNotFoundError,
     DocumentConflictError,
     DocumentNotFoundError,
     InvalidInputError,
@@ -42,6 +43,7 @@ _STATUS: dict[type[LedgerError], int] = {
     DocumentNotFoundError: 404,
     DocumentConflictError: 409,
     PreconditionFailedError: 412,
+    CatalogueNotFoundError: 404,
 }
 
 WWW_AUTHENTICATE = 'Basic realm="Learning Ledger", charset="UTF-8"'

@@ -134,3 +134,21 @@ class PreconditionFailedError(LedgerError):
     """Raised when a document write's If-Match or If-None-Match header does not hold."""
 
     code = "precondition_failed"
+
+
+class ProjectionsBehindError(StoreBusyError):
+    """Raised when a read asked for `min_position` and the projections did not reach it in time."""
+
+    code = "projections_behind"
+
+
+class CatalogueNotFoundError(LedgerError):
+    """Raised when a course or learning path asked for is not in the catalogue."""
+
+    code = "catalogue_not_found"
+
+
+class InvalidCatalogueError(InvalidInputError):
+    """Raised when a course or learning path document breaks a rule (details name the field)."""
+
+    code = "invalid_catalogue"

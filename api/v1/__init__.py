@@ -1,0 +1,1 @@
+"""The /v1 API: catalogue, projections, reports, learners (and, later, the trigger API)."""
