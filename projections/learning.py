@@ -28,8 +28,12 @@ at the statement's log position; its `timestamp` is the statement's.
 **Records** (`evaluate`), one per course the learner has facts in, from live facts only, in
 the order (timestamp, position) whatever order they come in:
 
-- Revision: the one of the learner's latest fact in the course; its modules, moveOn and
-  criteria decide. A fact's success was judged at extraction under the fact's own revision.
+- Revisions: each fact is judged under the revision it names (the one in force when its
+  statement was recorded): its success at extraction (masteryScore), and here whether the
+  course completed with it (required modules, moveOn), the completion's validity and, for an
+  enrollment, the deadline. The record shows the revision of the learner's latest fact in the
+  course: its modules (their states, `required`, `met`) and its minimumScore. A completion
+  under an earlier revision stands when a later one adds a module.
 - Module satisfaction (cmi5 moveOn): Completed ← a completed fact; Passed ← a success; both
   for CompletedAndPassed (in any statements); either for CompletedOrPassed; NotApplicable is
   always satisfied; a `waived` or `satisfied` fact satisfies any module; summed attended minutes
@@ -240,6 +244,7 @@ class _Tenant:
     courses: dict[str, dict[int, CourseSpec]] = field(default_factory=dict)
     current: dict[str, CourseSpec] = field(default_factory=dict)  # courses in force
     activities: dict[str, list[Match]] = field(default_factory=dict)  # comparison IRI → matches
+    latest: dict[tuple[str, str], int] = field(default_factory=dict)  # (kind, id) → revision
     paths: dict[str, Json] = field(default_factory=dict)  # paths in force
     path_documents: dict[str, Json] = field(default_factory=dict)  # latest, retired or not
 
@@ -278,7 +283,12 @@ class CatalogueIndex:
         """
         state = self._tenants.setdefault(tenant, _Tenant())
         key = normalise_iri(catalogue_id)
+        newest = state.latest.get((kind, key), 0) <= revision
+        if newest:
+            state.latest[kind, key] = revision
         if kind == PATH:
+            if not newest:
+                return  # an older revision, applied late: nothing in force changes
             if document:
                 state.path_documents[key] = document
             if retired:
@@ -295,8 +305,7 @@ class CatalogueIndex:
                 return
             spec = CourseSpec.of(previous.document, revision)
         revisions[revision] = spec
-        in_force = state.current.get(key)
-        if in_force is not None and in_force.revision > revision:
+        if not newest:
             return  # an older revision, applied late: history only
         self._unindex(state, key)
         if retired:
@@ -402,7 +411,8 @@ def facts_of(
     lists = context.get("contextActivities") if context is not None else None
     if lists:
         for level, name in enumerate(_CONTEXT_LEVELS, 1):
-            for activity in lists.get(name) or ():
+            listed = lists.get(name) or ()
+            for activity in (listed,) if isinstance(listed, dict) else listed:
                 matches = activities.get(normalise_iri(activity["id"]))
                 if matches:
                     found.extend((level, m) for m in matches)
@@ -764,7 +774,11 @@ class _Evaluation:
         if not events:
             return None
         events.sort(key=lambda e: (e[0], e[1], e[2]))
-        walk = _Walk(spec, events[0][3])
+        specs = {spec.revision: spec}
+        for fact in facts:
+            if fact.revision not in specs:
+                specs[fact.revision] = self._catalogue.spec(tenant, course, fact.revision) or spec
+        walk = _Walk(spec, specs, events[0][3])
         for at, _, _, fact in events:
             walk.step(at, fact)
         return walk.record(tenant, learner, course, max(f.position for f in facts))
@@ -773,10 +787,9 @@ class _Evaluation:
 class _Walk:
     """The state of one course while a learner's facts are walked in time order."""
 
-    def __init__(self, spec: CourseSpec, first: Fact) -> None:
-        self.spec = spec
-        self.validity = spec.validity_days * DAY_MS if spec.validity_days else None
-        self.deadline = spec.deadline_days * DAY_MS if spec.deadline_days else None
+    def __init__(self, spec: CourseSpec, specs: Mapping[int, CourseSpec], first: Fact) -> None:
+        self.spec = spec  # the revision the record shows
+        self.specs = specs  # every revision a fact names
         self.source = first.source
         self.path = first.path
         self.enrolled_at: int | None = None
@@ -795,8 +808,9 @@ class _Walk:
 
     def enroll(self, at: int, fact: Fact) -> None:
         """Start an enrollment."""
+        deadline = self.specs[fact.revision].deadline_days
         self.enrolled_at = at
-        self.due_at = at + self.deadline if self.deadline is not None else None
+        self.due_at = at + deadline * DAY_MS if deadline else None
         self.source = fact.source
         self.path = fact.path
         self.withdrawn_at = None
@@ -831,21 +845,20 @@ class _Walk:
                 self.cycles.setdefault(fact.module, _Cycle()).touched = True
             return
         if self.done:
-            if self.validity is None:
+            if self.completions[-1].expires_at is None:
                 self._note(fact)  # module states still follow; no second completion
                 return
             self.cycles = {}  # recertification: the modules start over
             self.done = False
         passed_course = self._note(fact)
+        spec = self.specs[fact.revision]
         if fact.module:
             passed_course = False
-            if not self.spec.required or not all(
-                self._met(module) for module in self.spec.required
-            ):
+            if not spec.required or not all(self._met(spec, key) for key in spec.required):
                 return
         elif not (fact.completed or fact.kind == SATISFIED or fact.success is True):
             return
-        self._complete(at, fact, passed_course)
+        self._complete(spec, at, fact, passed_course)
 
     def _note(self, fact: Fact) -> bool:
         """Record a satisfying fact in its module's cycle; return whether it passes the course."""
@@ -866,26 +879,27 @@ class _Walk:
             cycle.satisfied = True
         return False
 
-    def _met(self, key: str) -> bool:
-        module = self.spec.modules.get(key)
+    def _met(self, spec: CourseSpec, key: str) -> bool:
+        module = spec.modules.get(key)
         if module is None:
             return False
         cycle = self.cycles.get(key)
         return module.move_on == _NOT_APPLICABLE if cycle is None else cycle.is_met(module)
 
-    def _complete(self, at: int, fact: Fact, passed_course: bool) -> None:
+    def _complete(self, spec: CourseSpec, at: int, fact: Fact, passed_course: bool) -> None:
         passed = passed_course or any(
-            self._passes(module) for module in self.spec.required if module in self.spec.modules
+            self._passes(spec, key) for key in spec.required if key in spec.modules
         )
+        validity = spec.validity_days * DAY_MS if spec.validity_days else None
         first = not self.completed_in_enrollment
         on_time = not first or self.due_at is None or at <= self.due_at
         self.completions.append(
             Completion(
                 completed_at=at,
                 passed=passed,
-                score=self.score()[0],
-                revision=self.spec.revision,
-                expires_at=at + self.validity if self.validity is not None else None,
+                score=self.score(spec)[0],
+                revision=spec.revision,
+                expires_at=at + validity if validity is not None else None,
                 on_time=on_time,
                 statement=fact.statement,
             )
@@ -893,20 +907,20 @@ class _Walk:
         self.completed_in_enrollment = True
         self.done = True
 
-    def _passes(self, key: str) -> bool:
-        move_on = self.spec.modules[key].move_on
+    def _passes(self, spec: CourseSpec, key: str) -> bool:
+        move_on = spec.modules[key].move_on
         if move_on in _PASS_MOVE_ON:
             return True
         cycle = self.cycles.get(key)
         return move_on == "CompletedOrPassed" and cycle is not None and cycle.passed
 
-    def score(self) -> tuple[float | None, float | None]:
-        """Return the course score now: (best, latest)."""
+    def score(self, spec: CourseSpec) -> tuple[float | None, float | None]:
+        """Return the course score now under a revision: (best, latest)."""
         if self.course.best is not None:
             return self.course.best, self.course.latest
         scored = [
             self.scores[m]
-            for m in self.spec.required
+            for m in spec.required
             if m in self.scores and self.scores[m].best is not None
         ]
         if not scored:
@@ -926,7 +940,7 @@ class _Walk:
                 module=key,
                 move_on=module.move_on,
                 state=cycle.state(module),
-                satisfied=self._met(key),
+                satisfied=self._met(spec, key),
                 progress=scores.progress,
                 best=scores.best,
                 latest=scores.latest,
@@ -935,8 +949,8 @@ class _Walk:
                 last_at=scores.last_at,
             )
         required = list(spec.required)
-        met = [key for key in required if self._met(key)]
-        best, latest = self.score()
+        met = [key for key in required if self._met(spec, key)]
+        best, latest = self.score(spec)
         last = self.completions[-1] if self.completions else None
         if self.withdrawn_at is not None:
             status = STATUS_WITHDRAWN
