@@ -7,13 +7,14 @@ and the transcript as of any time, so all three agree.
 **Facts** (`facts_of`). A statement says something about a learner in a course when:
 
 - its actor is an Agent (a Group's statements give no facts; the learner is `ifi_key(actor)`);
-- an Activity it names is in a course in force (not retired) for the tenant: a module by the
-  object's id or by a `context.contextActivities` parent or grouping Activity (per course the
-  most specific wins: object, then parent, then grouping; every module of that level gives a
-  fact), or the course itself by the object's id, or by a parent/grouping Activity when no
-  module of that course matched. Statements that match no course give no facts.
+- an Activity it names is a course in force (not retired) for the tenant or one of its modules:
+  the object, or a `context.contextActivities` parent or grouping Activity. Per course the
+  most specific level that matched wins (the object, then the parents, then the groupings):
+  each module matched at that level gets a fact, or, when none is a module, the course itself
+  does. The verb applies to what matched: "completed" on a lesson whose parent is a module
+  completes the module. Statements that match no course give no facts.
 - a learning path in force is the object of `registered`: one ENROLLED fact per course of the
-  path (in force), `path` set; with `unlockNext`, `after` names the previous course.
+  path in force, `path` set; with `unlockNext`, `after` names the previous course in force.
 
 The verb gives the kind (ADL, cmi5, common verbs; see `VERB_KINDS`; any other verb on a
 matched Activity is ACTIVITY). The result gives the rest: `scaled` = `result.score.scaled`, else
@@ -351,6 +352,18 @@ class CatalogueIndex:
             return []
         return list(state.activities.get(normalise_iri(iri), ()))
 
+    def match(self, tenant: str, statement: Json) -> list[Match]:
+        """Return the courses in force (and modules) a statement's Activities name.
+
+        The rules of `facts_of` without its learner and verb checks (a path is not matched).
+        """
+        state = self._tenants.get(tenant)
+        if state is None:
+            return []
+        obj = statement["object"]
+        object_id = obj.get("id") if obj.get("objectType", "Activity") == "Activity" else None
+        return _match(state, object_id, statement.get("context"))
+
     def spec(self, tenant: str, course: str, revision: int) -> CourseSpec | None:
         """Return a course revision (the latest one at or before `revision` if it is unknown)."""
         state = self._tenants.get(tenant)
@@ -397,33 +410,17 @@ def facts_of(
     state = catalogue._tenants.get(tenant)
     if state is None:
         return []
-    activities = state.activities
     obj = statement["object"]
     object_id = obj.get("id") if obj.get("objectType", "Activity") == "Activity" else None
-    # Every match with its level: 0 the object, 1 a parent, 2 a grouping Activity.
-    found: list[tuple[int, Match]] = []
-    if object_id is not None:
-        object_key = normalise_iri(object_id)
-        matches = activities.get(object_key)
-        if matches:
-            found.extend((0, m) for m in matches)
-    context = statement.get("context")
-    lists = context.get("contextActivities") if context is not None else None
-    if lists:
-        for level, name in enumerate(_CONTEXT_LEVELS, 1):
-            listed = lists.get(name) or ()
-            for activity in (listed,) if isinstance(listed, dict) else listed:
-                matches = activities.get(normalise_iri(activity["id"]))
-                if matches:
-                    found.extend((level, m) for m in matches)
+    matches = _match(state, object_id, statement.get("context"))
     verb = statement["verb"]["id"]
     kind = VERB_KINDS.get(verb)
     if kind is None:
         kind = VERB_KINDS.get(normalise_iri(verb), ACTIVITY)
     path = None
     if kind == ENROLLED and object_id is not None and state.paths:
-        path = state.paths.get(object_key)
-    if not found and path is None:
+        path = state.paths.get(normalise_iri(object_id))
+    if not matches and path is None:
         return []
     actor = statement["actor"]
     if actor.get("objectType") == "Group":
@@ -431,41 +428,58 @@ def facts_of(
     learner = ifi_key(actor)
     if learner is None:
         return []
-    base = _Base.of(tenant, learner, position, stored_ms, statement, kind, context)
+    base = _Base.of(tenant, learner, position, stored_ms, statement, kind)
     facts: list[Fact] = []
     seen: set[str] = set()
     if path is not None:
+        path_key = normalise_iri(path["id"])
         previous = ""
         for course_id in path["courses"]:
             course = normalise_iri(course_id)
             spec = state.current.get(course)
-            if spec is not None and course not in seen:
-                seen.add(course)
-                after = previous if path.get("unlockNext") else ""
-                facts.append(base.fact(course, "", spec, None, path=object_key, after=after))
-            previous = course
-    if found:
-        best: dict[str, int] = {}
-        for level, match in found:
-            if best.get(match.course, 3) > level:
-                best[match.course] = level
-        for course, level in best.items():
-            if course in seen:
-                continue
+            if spec is None or course in seen:
+                continue  # a retired course is skipped: the next one follows the one before
             seen.add(course)
-            module_matches = [m for lv, m in found if lv == level and m.course == course]
-            modules = [m for m in module_matches if m.module]
-            if not modules:
-                spec = module_matches[0].spec
-                facts.append(base.fact(course, "", spec, None))
-                continue
-            done: set[str] = set()
-            for match in modules:
-                if match.module not in done:
-                    done.add(match.module)
-                    spec_module = match.spec.modules[match.module]
-                    facts.append(base.fact(course, match.module, match.spec, spec_module))
+            after = previous if path.get("unlockNext") else ""
+            facts.append(base.fact(spec, None, path=path_key, after=after))
+            previous = course
+    for match in matches:
+        if match.course not in seen:
+            module = match.spec.modules[match.module] if match.module else None
+            facts.append(base.fact(match.spec, module))
     return facts
+
+
+def _match(state: _Tenant, object_id: str | None, context: Json | None) -> list[Match]:
+    """Return the (course, module) pairs a statement is about (see the module docstring)."""
+    activities = state.activities
+    out: list[Match] = []
+    if object_id is not None:
+        matches = activities.get(normalise_iri(object_id))
+        if matches:
+            out.extend(matches)  # one match per course: an IRI is a course or one module of it
+    lists = context.get("contextActivities") if context is not None else None
+    if not lists:
+        return out
+    for name in _CONTEXT_LEVELS:
+        listed = lists.get(name)
+        if not listed:
+            continue
+        level: dict[str, list[Match]] = {}
+        for activity in (listed,) if isinstance(listed, dict) else listed:
+            matches = activities.get(normalise_iri(activity["id"]))
+            if matches:
+                for match in matches:
+                    level.setdefault(match.course, []).append(match)
+        if not level:
+            continue
+        decided = {match.course for match in out}
+        for course, matched in level.items():
+            if course in decided:
+                continue
+            modules = [m for m in matched if m.module] or matched[:1]
+            out.extend({m.module: m for m in modules}.values())
+    return out
 
 
 @dataclass(frozen=True, slots=True)
@@ -495,7 +509,6 @@ class _Base:
         stored_ms: int,
         statement: Json,
         kind: str,
-        context: Json | None,
     ) -> _Base:
         completed = kind == COMPLETED
         success: bool | None = True if kind == PASSED else False if kind == FAILED else None
@@ -520,6 +533,7 @@ class _Base:
                 if isinstance(duration, str):
                     minutes = duration_minutes(duration)
         source = "xapi"
+        context = statement.get("context")
         if context is not None:
             extensions = context.get("extensions")
             if extensions is not None:
@@ -544,14 +558,12 @@ class _Base:
 
     def fact(
         self,
-        course: str,
-        module: str,
         spec: CourseSpec,
         module_spec: ModuleSpec | None,
         path: str = "",
         after: str = "",
     ) -> Fact:
-        """Return the fact about one course (or module) under the revision `spec`."""
+        """Return the fact about a course (or a module of it) under the revision `spec`."""
         success = self.success
         if (
             success is None
@@ -563,8 +575,8 @@ class _Base:
         return Fact(
             tenant=self.tenant,
             learner=self.learner,
-            course=course,
-            module=module,
+            course=spec.key,
+            module=module_spec.key if module_spec is not None else "",
             statement=self.statement,
             position=self.position,
             stored=self.stored,
