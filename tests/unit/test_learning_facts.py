@@ -2,8 +2,15 @@
 
 from __future__ import annotations
 
-import pytest
+import uuid
 
+import pytest
+from hypothesis import given
+
+from ledger.xapi.equivalence import normalise_iri
+from ledger.xapi.ifi import ifi_key
+from ledger.xapi.normalise import normalise_statement
+from ledger.xapi.primitives import epoch_ms, parse_timestamp
 from projections.learning import (
     COURSE,
     PATH,
@@ -19,6 +26,7 @@ from projections.learning_model import (
     COMPLETED,
     ENROLLED,
     FAILED,
+    KINDS,
     PASSED,
     PROGRESSED,
     SATISFIED,
@@ -39,6 +47,7 @@ from tests.learning_strategies import (
     module_id,
     statement,
 )
+from tests.strategies import statements
 
 M1, M2 = module_id(1), module_id(2)
 OTHER_ID = "https://example.com/courses/other"
@@ -286,3 +295,63 @@ def test_durations_are_read_as_minutes(duration, minutes):
 def test_timestamps_in_any_valid_form_give_epoch_milliseconds():
     assert timestamp_ms("2026-01-01T00:00:00.000Z") == T0
     assert timestamp_ms("2026-01-01T01:00:00.5+01:00") == T0 + 500
+
+
+@given(statements("2.0.0"))
+def test_any_valid_statement_about_a_module_gives_its_learner_one_fact(body):
+    """Whatever else a valid statement holds, its object as a module gives one fact (or none)."""
+    stored = normalise_statement(body)
+    stored.setdefault("id", str(uuid.uuid4()))
+    stored.setdefault("timestamp", "2026-01-01T00:00:00.000Z")
+    stored.setdefault("stored", stored["timestamp"])
+    obj = stored["object"]
+    is_activity = obj.get("objectType", "Activity") == "Activity"
+    module_iri = obj["id"] if is_activity else "urn:ledger-test:m1"
+    catalogue = CatalogueIndex()
+    document = {"id": "urn:ledger-test:course", "title": "T", "modules": [{"id": module_iri}]}
+    catalogue.apply(TENANT, COURSE, document["id"], 1, document, False)
+    facts = facts_of(TENANT, 7, T0, stored, catalogue)
+    in_context = any(
+        normalise_iri(a["id"]) == normalise_iri(module_iri)
+        for name in ("parent", "grouping")
+        for a in stored.get("context", {}).get("contextActivities", {}).get(name, ())
+    )
+    if stored["actor"].get("objectType") == "Group" or not (is_activity or in_context):
+        assert facts == []
+        return
+    [fact] = facts
+    assert fact.kind in KINDS
+    assert (fact.course, fact.module) == ("urn:ledger-test:course", normalise_iri(module_iri))
+    assert fact.learner == ifi_key(stored["actor"])
+    assert fact.timestamp == epoch_ms(parse_timestamp(stored["timestamp"]))
+    score = stored.get("result", {}).get("score", {})
+    if "scaled" in score:
+        assert fact.scaled == score["scaled"]
+
+
+def test_the_parents_win_over_the_groupings():
+    s = scenario()
+    [fact] = s.say("completed", "https://example.com/lessons/1", parent=[COURSE_ID], grouping=[M1])
+    assert (fact.course, fact.module) == (COURSE_ID, "")
+    assert [(m.course, m.module) for m in s.catalogue.match(TENANT, statement("x", M2, T0))] == [
+        (COURSE_ID, M2)
+    ]
+
+
+def test_a_path_skips_a_retired_course_and_chains_the_next_to_the_one_before():
+    third_id = "https://example.com/courses/third"
+    path = {
+        "id": "https://example.com/paths/p",
+        "courses": [COURSE_ID, OTHER_ID, third_id],
+        "unlockNext": True,
+    }
+    s = Scenario(
+        course(module(1)),
+        course(module(1, course_id=OTHER_ID), course_id=OTHER_ID),
+        course(module(1, course_id=third_id), course_id=third_id),
+        paths=[path],
+    )
+    s.retire(OTHER_ID)
+    assert s.catalogue.path(TENANT, "HTTPS://example.com/paths/p") == path
+    facts = s.say("registered", path["id"])
+    assert [(f.course, f.after) for f in facts] == [(COURSE_ID, ""), (third_id, COURSE_ID)]
