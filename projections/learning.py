@@ -47,8 +47,9 @@ the order (timestamp, position) whatever order they come in:
   made it, or a required module's moveOn is Passed / CompletedAndPassed, or a CompletedOrPassed
   module was passed.
 - With `validityDays`, each completion expires validity days later, and recertification needs
-  the modules again: the first fact after a completion starts a new cycle in which every module
-  is unsatisfied (until then the modules show the cycle that completed). Without validity there
+  the modules again: the first fact that could satisfy something, timed after a completion,
+  starts a new cycle in which every module is unsatisfied (until then the modules show the
+  cycle that completed). Completion times therefore strictly increase. Without validity there
   is one completion; later facts update scores, progress and module states only.
 - Course score: the best course-level score if any, else the mean of the best scores of the
   required modules that have scores (None when none has). `latest` likewise with latest scores.
@@ -857,8 +858,9 @@ class _Walk:
                 self.cycles.setdefault(fact.module, _Cycle()).touched = True
             return
         if self.done:
-            if self.completions[-1].expires_at is None:
-                self._note(fact)  # module states still follow; no second completion
+            last = self.completions[-1]
+            if last.expires_at is None or at <= last.completed_at:
+                self._note(fact)  # module states still follow; no second completion (yet)
                 return
             self.cycles = {}  # recertification: the modules start over
             self.done = False

@@ -420,6 +420,10 @@ def test_records_do_not_depend_on_the_order_facts_come_in(scenario, rnd):
         assert set(record.met) <= set(record.required)
         assert record.eligibility in (ELIGIBLE, NOT_YET)
         assert (record.eligibility == ELIGIBLE) == (record.completions != [] and not record.unmet)
+        times = [c.completed_at for c in record.completions]
+        assert times == sorted(set(times))  # the completions table's key holds
+    keys = [(f.statement, f.course, f.module) for f in scenario.facts]
+    assert len(keys) == len(set(keys))  # the facts table's key holds
 
 
 def test_facts_of_several_learners_give_a_record_each():
@@ -480,3 +484,11 @@ def test_the_sql_read_time_rules_agree_with_current(rows, now):
         now_is = current(expires_at, due_at, completed_at, status, eligibility, [], now)
         expected.append((now_is.status, now_is.eligibility, int("deadline passed" in now_is.unmet)))
     assert [(s, e, bool(o)) for s, e, o in got] == [(s, e, bool(o)) for s, e, o in expected]
+
+
+def test_statements_timed_with_the_completion_do_not_start_recertification():
+    s = Scenario(course(module(1), validityDays=30))
+    s.say("completed", M1, at=s.days(1))
+    s.say("completed", M1, at=s.days(1))
+    s.say("completed", M1, at=s.days(2))
+    assert [c.completed_at for c in s.record().completions] == [s.days(1), s.days(2)]
