@@ -11,6 +11,7 @@ from api import errors
 from api.cors import CorsMiddleware
 from api.middleware import AuthMiddleware, RequestLogMiddleware, XapiVersionMiddleware
 from api.transport import TransportMiddleware, XapiApp
+from api.v1.reports import ReportResource
 from api.xapi.about import AboutResource
 from api.xapi.activities import ActivitiesResource
 from api.xapi.agents import AgentsResource
@@ -21,6 +22,7 @@ from ledger.documents import Documents
 from ledger.settings import Settings
 from projections.definitions_store import DefinitionsProjection
 from projections.document_query import DocumentQueries
+from projections.reports import REPORTS, ReportQueries, TrackingWaiter
 from projections.statement_query import StatementQueries
 from projections.store import open_ledger
 
@@ -89,4 +91,8 @@ def create_app(
     app.add_route("/xapi/activities/state", StateResource(*documents))
     app.add_route("/xapi/activities/profile", ActivityProfileResource(*documents))
     app.add_route("/xapi/agents/profile", AgentProfileResource(*documents))
+    # learning reports (issue 5)
+    reports, waiter = ReportQueries(ledger), TrackingWaiter(ledger)
+    for name, report in REPORTS.items():
+        app.add_route(f"/v1/reports/{name}", ReportResource(report, ledger, reports, waiter))
     return app

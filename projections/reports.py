@@ -1,0 +1,598 @@
+"""The five learning reports: one query builder driven by each report's declared shape.
+
+A `Report` declares its table, its columns (how each is selected and shown), its unique key,
+the date windows and sort keys it offers and whether it has a read-time status. `ReportQueries`
+turns a `ReportQuery` (filters, sort, where to go on) into one SQL statement and yields the
+matching rows in order, from a server-side cursor on PostgreSQL and an iterating cursor on
+SQLite, so an export of any size runs in constant memory. Pages are keyset pages: a signed
+`cursor` token holds the last row's sort key and the read-time `now` every page is judged at.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import itertools
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import orjson
+from psycopg.rows import tuple_row
+
+from ledger.application import Ledger
+from ledger.errors import InvalidInputError, Problem
+from ledger.xapi.equivalence import normalise_iri
+from ledger.xapi.primitives import format_timestamp, from_epoch_ms
+from projections import learning_tables as tables
+from projections.learners import agent_of, learner_id
+from projections.learning_model import ELIGIBILITIES, STATUSES
+from projections.reading import StoreReader
+
+Row = dict[str, Any]
+
+#: Rows a page holds unless `limit` says otherwise, and the most it may say.
+DEFAULT_LIMIT = 100
+MAX_LIMIT = 1000
+#: Rows a PostgreSQL server-side cursor fetches per round trip while streaming.
+ITERSIZE = 2000
+#: What an unmet-criteria list says of a deadline that passed before completion.
+DEADLINE_PASSED = "deadline passed"
+
+# -- column kinds: how a stored value is shown ---------------------------------------------------
+TEXT = "text"
+OPTIONAL_TEXT = "optional_text"  # '' stored → null shown
+INT = "int"
+FLOAT = "float"
+BOOL = "bool"
+TIME = "time"  # ms since the epoch → ISO 8601 UTC string
+MODULES = "modules"  # JSON text of module states (their `last_at` shown as a time)
+JSON = "json"  # JSON text
+
+#: The value a NULL sorts as (first ascending, last descending), by kind of sort key.
+_NULL_LOW = {TIME: str(-(2**62)), INT: str(-(2**62)), FLOAT: "-1e300", TEXT: "''"}
+
+
+def status_sql(alias: str, now: int) -> str:
+    """SQL of an enrollment's read-time status: `expired` once its completion's validity ends."""
+    return (
+        f"CASE WHEN {alias}.expires_at IS NOT NULL AND {alias}.expires_at <= {int(now)} "
+        f"THEN 'expired' ELSE {alias}.status END"
+    )
+
+
+def eligibility_sql(alias: str, now: int) -> str:
+    """SQL of a certificate eligibility's read-time value: `expired` once validity ends."""
+    return status_sql(alias, now)
+
+
+def expired_sql(alias: str, now: int) -> str:
+    """SQL of whether a completion has expired by `now` (1/0)."""
+    return (
+        f"CASE WHEN {alias}.expires_at IS NOT NULL AND {alias}.expires_at <= {int(now)} "
+        "THEN 1 ELSE 0 END"
+    )
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of a report: its name, its SQL (given `now`), how it is shown."""
+
+    name: str
+    sql: Callable[[int], str]
+    kind: str
+
+
+def stored(name: str, kind: str, alias: str = "r") -> Column:
+    """A column shown as stored (converted by kind)."""
+    return Column(name, lambda now: f"{alias}.{name}", kind)
+
+
+@dataclass(frozen=True)
+class Report:
+    """What one report reads and offers: data the query builder works from.
+
+    Attributes:
+        name: the report's name in the URL.
+        table: the view table read (alias `r`).
+        columns: what each row shows after `learner_id` and `learner`, in order.
+        key: columns of `r` that identify a row (the tie-break of every sort).
+        sorts: sort name → (column, kind of its values), for `sort=name` / `sort=-name`.
+        windows: date window name → column of `r`, for `<name>_since` / `<name>_until`.
+        status: the SQL of the read-time status filtered by `status` (None: no such filter).
+        statuses: the values `status` may take.
+        join: SQL after the table (e.g. a LEFT JOIN), or ''.
+        module: whether the report has a `module` filter.
+        views: the projections whose position `min_position` waits for.
+    """
+
+    name: str
+    table: str
+    columns: tuple[Column, ...]
+    key: tuple[str, ...]
+    sorts: dict[str, tuple[Callable[[int], str], str]]
+    windows: dict[str, str]
+    status: Callable[[int], str] | None = None
+    statuses: tuple[str, ...] = ()
+    join: str = ""
+    module: bool = False
+    views: tuple[str, ...] = ()
+    default_sort: str = "learner"
+
+    @property
+    def column_names(self) -> list[str]:
+        """Every column a row shows, in order (the CSV header)."""
+        return ["learner_id", "learner", *(column.name for column in self.columns)]
+
+
+def _r(name: str) -> Callable[[int], str]:
+    return lambda now: f"r.{name}"
+
+
+_LEARNER_SORTS: dict[str, tuple[Callable[[int], str], str]] = {
+    "learner": (_r("learner"), TEXT),
+    "course": (_r("course"), TEXT),
+}
+
+ENROLLMENTS = Report(
+    name="enrollments",
+    table=tables.ENROLLMENTS,
+    columns=(
+        stored("course", TEXT),
+        stored("revision", INT),
+        Column("status", lambda now: status_sql("r", now), TEXT),
+        stored("source", TEXT),
+        stored("path", OPTIONAL_TEXT),
+        stored("enrolled_at", TIME),
+        stored("started_at", TIME),
+        stored("last_activity_at", TIME),
+        stored("completed_at", TIME),
+        stored("withdrawn_at", TIME),
+        stored("due_at", TIME),
+        stored("expires_at", TIME),
+    ),
+    key=("learner", "course"),
+    sorts={
+        **_LEARNER_SORTS,
+        "status": (lambda now: status_sql("r", now), TEXT),
+        "enrolled_at": (_r("enrolled_at"), TIME),
+        "last_activity_at": (_r("last_activity_at"), TIME),
+        "completed_at": (_r("completed_at"), TIME),
+        "due_at": (_r("due_at"), TIME),
+    },
+    windows={
+        "enrolled": "enrolled_at",
+        "started": "started_at",
+        "activity": "last_activity_at",
+        "completed": "completed_at",
+        "withdrawn": "withdrawn_at",
+        "due": "due_at",
+        "expires": "expires_at",
+    },
+    status=lambda now: status_sql("r", now),
+    statuses=STATUSES,
+    views=(tables.ENROLLMENTS,),
+)
+
+PROGRESS = Report(
+    name="progress",
+    table=tables.PROGRESS,
+    columns=(
+        stored("course", TEXT),
+        stored("revision", INT),
+        Column(
+            "status",
+            lambda now: f"CASE WHEN e.learner IS NULL THEN NULL ELSE {status_sql('e', now)} END",
+            OPTIONAL_TEXT,
+        ),
+        stored("fraction", FLOAT),
+        stored("required", INT),
+        stored("met", INT),
+        stored("modules", MODULES),
+        stored("last_activity_at", TIME),
+    ),
+    key=("learner", "course"),
+    sorts={
+        **_LEARNER_SORTS,
+        "fraction": (_r("fraction"), FLOAT),
+        "last_activity_at": (_r("last_activity_at"), TIME),
+    },
+    windows={"activity": "last_activity_at"},
+    status=lambda now: status_sql("e", now),
+    statuses=STATUSES,
+    join="LEFT JOIN {p}enrollments e ON e.tenant = r.tenant AND e.learner = r.learner "
+    "AND e.course = r.course",
+    views=(tables.PROGRESS, tables.ENROLLMENTS),
+)
+
+SCORES = Report(
+    name="scores",
+    table=tables.SCORES,
+    columns=(
+        stored("course", TEXT),
+        stored("module", OPTIONAL_TEXT),
+        stored("attempts", INT),
+        stored("best", FLOAT),
+        stored("latest", FLOAT),
+        stored("latest_at", TIME),
+    ),
+    key=("learner", "course", "module"),
+    sorts={
+        **_LEARNER_SORTS,
+        "module": (_r("module"), TEXT),
+        "best": (_r("best"), FLOAT),
+        "latest": (_r("latest"), FLOAT),
+        "latest_at": (_r("latest_at"), TIME),
+    },
+    windows={"scored": "latest_at"},
+    module=True,
+    views=(tables.SCORES,),
+)
+
+COMPLETIONS = Report(
+    name="completions",
+    table=tables.COMPLETIONS,
+    columns=(
+        stored("course", TEXT),
+        stored("completed_at", TIME),
+        stored("passed", BOOL),
+        stored("score", FLOAT),
+        stored("revision", INT),
+        stored("expires_at", TIME),
+        Column("expired", lambda now: expired_sql("r", now), BOOL),
+        stored("on_time", BOOL),
+        stored("statement", TEXT),
+    ),
+    key=("learner", "course", "completed_at"),
+    sorts={
+        **_LEARNER_SORTS,
+        "completed_at": (_r("completed_at"), TIME),
+        "score": (_r("score"), FLOAT),
+        "expires_at": (_r("expires_at"), TIME),
+    },
+    windows={"completed": "completed_at", "expires": "expires_at"},
+    views=(tables.COMPLETIONS,),
+)
+
+CERTIFICATE_ELIGIBILITY = Report(
+    name="certificate-eligibility",
+    table=tables.CERTIFICATE_ELIGIBILITY,
+    columns=(
+        stored("course", TEXT),
+        stored("revision", INT),
+        Column("eligibility", lambda now: eligibility_sql("r", now), TEXT),
+        stored("unmet", JSON),
+        stored("completed_at", TIME),
+        stored("due_at", TIME),
+        stored("expires_at", TIME),
+    ),
+    key=("learner", "course"),
+    sorts={
+        **_LEARNER_SORTS,
+        "eligibility": (lambda now: eligibility_sql("r", now), TEXT),
+        "completed_at": (_r("completed_at"), TIME),
+        "due_at": (_r("due_at"), TIME),
+        "expires_at": (_r("expires_at"), TIME),
+    },
+    windows={"completed": "completed_at", "due": "due_at", "expires": "expires_at"},
+    status=lambda now: eligibility_sql("r", now),
+    statuses=ELIGIBILITIES,
+    views=(tables.CERTIFICATE_ELIGIBILITY,),
+)
+
+#: Every report by its name in the URL.
+REPORTS: dict[str, Report] = {
+    report.name: report
+    for report in (ENROLLMENTS, PROGRESS, SCORES, COMPLETIONS, CERTIFICATE_ELIGIBILITY)
+}
+
+
+@dataclass(frozen=True)
+class ReportQuery:
+    """What to report: filters (empty = not filtered), the sort, the read-time `now`.
+
+    Attributes:
+        courses: course ids (comparison form); a row's course must be one of them.
+        learners: IFI keys; a row's learner must be one of them.
+        statuses: read-time statuses; a row's must be one of them.
+        windows: (column, lowest ms or None, ms it must be before or None).
+        module: the module id (comparison form) of score rows.
+        sort: a name of the report's `sorts`; `descending` reverses it.
+        now: ms: the time read-time statuses are judged at.
+        after: the sort key of the last row already seen (keyset pagination), or None.
+    """
+
+    now: int
+    courses: tuple[tuple[str, ...], ...] = ()
+    learners: tuple[tuple[str, ...], ...] = ()
+    statuses: tuple[str, ...] = ()
+    windows: tuple[tuple[str, int | None, int | None], ...] = ()
+    module: str | None = None
+    sort: str = ""
+    descending: bool = False
+    after: tuple[Any, ...] | None = None
+
+
+@dataclass(frozen=True)
+class Page:
+    """Rows of one page, and the sort key to go on after (None: the last page)."""
+
+    rows: list[Row]
+    next_key: tuple[Any, ...] | None
+
+
+def build_sql(
+    report: Report, query: ReportQuery, prefix: str, limit: int | None
+) -> tuple[str, list[Any]]:
+    """Return the SQL (with `%s` placeholders) and parameters of a report query.
+
+    The statement selects the report's columns, then the sort key (sort expression and the
+    report's key columns) the next page goes on after. Filters on lists (courses, learners)
+    are each one `IN`; several lists of one kind (a `course` and a `path` filter) must all hold.
+    """
+    now = query.now
+    sort_sql, sort_kind = report.sorts[query.sort or report.default_sort]
+    sort_expr = f"COALESCE({sort_sql(now)}, {_NULL_LOW[sort_kind]})"
+    key_exprs = [sort_expr, *(f"r.{name}" for name in report.key)]
+    select = ["r.learner", *(column.sql(now) for column in report.columns), *key_exprs]
+    where = ["r.tenant = %s"]
+    params: list[Any] = []
+    for column, values_lists in (("course", query.courses), ("learner", query.learners)):
+        for values in values_lists:
+            if not values:
+                where.append("1 = 0")
+                continue
+            where.append(f"r.{column} IN ({', '.join(['%s'] * len(values))})")
+            params.extend(values)
+    if query.statuses:
+        assert report.status is not None
+        where.append(f"{report.status(now)} IN ({', '.join(['%s'] * len(query.statuses))})")
+        params.extend(query.statuses)
+    for column, since, until in query.windows:
+        if since is not None:
+            where.append(f"r.{column} >= %s")
+            params.append(since)
+        if until is not None:
+            where.append(f"r.{column} < %s")
+            params.append(until)
+    if query.module is not None:
+        where.append("r.module = %s")
+        params.append(query.module)
+    if query.after is not None:
+        op = "<" if query.descending else ">"
+        where.append(f"({', '.join(key_exprs)}) {op} ({', '.join(['%s'] * len(key_exprs))})")
+        params.extend(query.after)
+    direction = " DESC" if query.descending else ""
+    sql = (
+        f"SELECT {', '.join(select)} FROM {prefix}{report.table} r "
+        + report.join.format(p=prefix)
+        + f" WHERE {' AND '.join(where)} ORDER BY "
+        + ", ".join(expr + direction for expr in key_exprs)
+    )
+    if limit is not None:
+        sql += f" LIMIT {int(limit)}"
+    return sql, params
+
+
+def _time(value: int | None) -> str | None:
+    return None if value is None else format_timestamp(from_epoch_ms(int(value)))
+
+
+def _modules(text: str) -> list[Any]:
+    modules = orjson.loads(text)
+    items = modules.values() if isinstance(modules, dict) else modules
+    shown = []
+    for module in items:
+        module = dict(module)
+        if "last_at" in module:
+            module["last_at"] = _time(module["last_at"])
+        shown.append(module)
+    return shown
+
+
+_SHOW: dict[str, Callable[[Any], Any]] = {
+    TEXT: lambda v: v,
+    OPTIONAL_TEXT: lambda v: v or None,
+    INT: lambda v: None if v is None else int(v),
+    FLOAT: lambda v: None if v is None else float(v),
+    BOOL: lambda v: None if v is None else bool(v),
+    TIME: _time,
+    MODULES: _modules,
+    JSON: orjson.loads,
+}
+
+
+def show_row(report: Report, values: Sequence[Any], now: int) -> Row:
+    """Return a selected row as shown: learner id and Agent, times ISO 8601, booleans."""
+    key = values[0]
+    row: Row = {"learner_id": learner_id(key), "learner": agent_of(key)}
+    for column, value in zip(report.columns, values[1:], strict=False):
+        row[column.name] = _SHOW[column.kind](value)
+    if report is CERTIFICATE_ELIGIBILITY:
+        due = values[1 + [c.name for c in report.columns].index("due_at")]
+        if (
+            row["completed_at"] is None
+            and due is not None
+            and int(due) <= now
+            and DEADLINE_PASSED not in row["unmet"]
+        ):
+            row["unmet"] = [*row["unmet"], DEADLINE_PASSED]
+    return row
+
+
+class ReportQueries(StoreReader):
+    """Runs report queries against the learning view tables of a Ledger's store."""
+
+    def __init__(self, ledger: Ledger) -> None:
+        super().__init__(ledger)
+
+    def path_courses(self, tenant: str, path: str) -> tuple[str, ...] | None:
+        """The courses (comparison form) of a learning path's latest non-retired revision.
+
+        None when the catalogue has no such path.
+        """
+        rows = self._rows(
+            f"SELECT document FROM {self.prefix}{tables.CATALOGUE} WHERE tenant = %s "
+            "AND kind = 'path' AND id = %s AND retired = 0 ORDER BY revision DESC LIMIT 1",
+            [tenant, path],
+        )
+        if not rows:
+            return None
+        document = orjson.loads(rows[0][0])
+        return tuple(normalise_iri(course) for course in document.get("courses", ()))
+
+    def select_page(self, tenant: str, report: Report, query: ReportQuery, limit: int) -> Page:
+        """Return one page of `limit` rows and the key to go on after, if there are more."""
+        rows: list[Row] = []
+        next_key: tuple[Any, ...] | None = None
+        last_key: tuple[Any, ...] | None = None
+        for values in self._select(tenant, report, query, limit + 1, stream=False):
+            if len(rows) == limit:
+                next_key = last_key
+                break
+            rows.append(show_row(report, values, query.now))
+            last_key = tuple(values[1 + len(report.columns) :])
+        return Page(rows, next_key)
+
+    def stream(self, tenant: str, report: Report, query: ReportQuery) -> Iterator[Row]:
+        """Yield every matching row, in order, holding only a cursor's batch in memory."""
+        for values in self._select(tenant, report, query, None, stream=True):
+            yield show_row(report, values, query.now)
+
+    def _select(
+        self, tenant: str, report: Report, query: ReportQuery, limit: int | None, *, stream: bool
+    ) -> Iterator[Sequence[Any]]:
+        sql, params = build_sql(report, query, self.prefix, limit)
+        with self._iterate(sql, [tenant, *params], stream) as rows:
+            yield from rows
+
+    @contextmanager
+    def _iterate(self, sql: str, params: list[Any], stream: bool) -> Iterator[Iterator[Any]]:
+        """Run `sql`; give an iterator of its rows (tuples) that fetches them as it goes."""
+        if self.postgres:
+            with self.datastore.get_connection() as conn:
+                if not stream:
+                    with conn.cursor(row_factory=tuple_row) as curs:
+                        curs.execute(sql, params)
+                        yield iter(curs.fetchall())
+                    return
+                with (
+                    conn.transaction(),
+                    conn.cursor(name=f"report_{id(params):x}", row_factory=tuple_row) as curs,
+                ):
+                    curs.itersize = ITERSIZE
+                    curs.execute(sql, params)
+                    yield iter(curs)
+        else:
+            with self.datastore.transaction(commit=False) as curs:
+                curs.execute(sql.replace("%s", "?"), params)
+                yield (tuple(row) for row in curs.sqlite_cursor)
+
+
+# -- cursors (keyset page tokens) -------------------------------------------------------------
+
+
+def query_digest(params: Sequence[tuple[str, str]]) -> str:
+    """A digest of a query's parameters (order-independent), to tie a cursor to its query."""
+    canonical = orjson.dumps(sorted([list(item) for item in params]))
+    return base64.urlsafe_b64encode(hashlib.sha256(canonical).digest()[:12]).decode()
+
+
+def encode_cursor(
+    secret: bytes, tenant: str, report: str, digest: str, now: int, key: tuple[Any, ...]
+) -> str:
+    """Return an opaque, signed cursor: the page's query, its `now` and where to go on."""
+    payload = base64.urlsafe_b64encode(
+        orjson.dumps({"t": tenant, "r": report, "q": digest, "n": now, "k": list(key)})
+    ).rstrip(b"=")
+    signature = base64.urlsafe_b64encode(
+        hmac.new(secret, b"report." + payload, hashlib.sha256).digest()[:18]
+    )
+    return (payload + b"." + signature).decode()
+
+
+def decode_cursor(
+    secret: bytes, tenant: str, report: str, digest: str, token: str
+) -> tuple[int, tuple[Any, ...]]:
+    """Return the `now` and sort key of a cursor, or raise InvalidInputError naming `cursor`.
+
+    A cursor changed, made up, made for another tenant or report, or used with other
+    filters or sort than its query's, is refused.
+    """
+    try:
+        payload, signature = token.encode("ascii").split(b".")
+        expected = base64.urlsafe_b64encode(
+            hmac.new(secret, b"report." + payload, hashlib.sha256).digest()[:18]
+        )
+        if not hmac.compare_digest(signature, expected):
+            raise ValueError("signature")
+        data = orjson.loads(base64.urlsafe_b64decode(payload + b"=" * (-len(payload) % 4)))
+        if (data["t"], data["r"]) != (tenant, report):
+            raise ValueError("made for another report")
+        if data["q"] != digest:
+            raise InvalidInputError(
+                "the cursor belongs to a query with other filters or sort; keep the other "
+                "parameters as they were, or start again without a cursor",
+                [Problem("?cursor", "made for a query with other parameters")],
+            )
+        return int(data["n"]), tuple(data["k"])
+    except (ValueError, KeyError, TypeError, UnicodeError):
+        raise InvalidInputError(
+            "the cursor is not valid: it was changed, or made for another report or tenant; "
+            "start again without a cursor",
+            [Problem("?cursor", "not a cursor this ledger issued for this report")],
+        ) from None
+
+
+# -- waiting for the projections ----------------------------------------------------------------
+
+
+class PositionWaiter(Protocol):
+    """Waits until the learning projections have processed a log position."""
+
+    def wait_for(self, position: int, timeout: float) -> bool:
+        """Return whether the projections reached `position` within `timeout` seconds."""
+        ...
+
+
+class TrackingWaiter(StoreReader):
+    """Waits by polling the views' tracking rows (works whichever process runs them)."""
+
+    def __init__(
+        self,
+        ledger: Ledger,
+        views: Sequence[str] = tuple(tables.VIEWS),
+        *,
+        interval: float = 0.05,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        super().__init__(ledger)
+        self.views = tuple(views)
+        self.interval = interval
+        self.clock = clock
+        self.sleep = sleep
+
+    def position(self) -> int:
+        """The position every view has reached (0 when one has no tracking row yet)."""
+        marks = ", ".join(["%s"] * len(self.views))
+        rows = self._rows(
+            f"SELECT name, position FROM {self.prefix}{tables.TRACKING} WHERE name IN ({marks})",
+            list(self.views),
+        )
+        found = {name: int(position) for name, position in rows}
+        return min((found.get(view, 0) for view in self.views), default=0)
+
+    def wait_for(self, position: int, timeout: float) -> bool:
+        """Return whether every view reached `position` within `timeout` seconds."""
+        deadline = self.clock() + timeout
+        for attempt in itertools.count():
+            if self.position() >= position:
+                return True
+            if self.clock() >= deadline:
+                return False
+            self.sleep(min(self.interval * (attempt + 1), 0.5))
+        return False  # pragma: no cover - the loop only ends by returning
