@@ -29,6 +29,7 @@ from ledger.xapi.equivalence import normalise_iri
 from ledger.xapi.primitives import format_timestamp, from_epoch_ms
 from projections import learning_tables as tables
 from projections.learners import agent_of, learner_id
+from projections.learning import current, eligibility_sql, overdue_sql, status_sql
 from projections.learning_model import ELIGIBILITIES, STATUSES
 from projections.reading import StoreReader
 
@@ -39,8 +40,6 @@ DEFAULT_LIMIT = 100
 MAX_LIMIT = 1000
 #: Rows a PostgreSQL server-side cursor fetches per round trip while streaming.
 ITERSIZE = 2000
-#: What an unmet-criteria list says of a deadline that passed before completion.
-DEADLINE_PASSED = "deadline passed"
 
 # -- column kinds: how a stored value is shown ---------------------------------------------------
 TEXT = "text"
@@ -56,25 +55,24 @@ JSON = "json"  # JSON text
 _NULL_LOW = {TIME: str(-(2**62)), INT: str(-(2**62)), FLOAT: "-1e300", TEXT: "''"}
 
 
-def status_sql(alias: str, now: int) -> str:
-    """SQL of an enrollment's read-time status: `expired` once its completion's validity ends."""
-    return (
-        f"CASE WHEN {alias}.expires_at IS NOT NULL AND {alias}.expires_at <= {int(now)} "
-        f"THEN 'expired' ELSE {alias}.status END"
-    )
+def _status(alias: str) -> Callable[[int], str]:
+    """An enrollment's read-time status (`projections.learning.status_sql`) at `now`."""
+    return lambda now: status_sql(str(int(now)), f"{alias}.")
 
 
-def eligibility_sql(alias: str, now: int) -> str:
-    """SQL of a certificate eligibility's read-time value: `expired` once validity ends."""
-    return status_sql(alias, now)
+def _eligibility(alias: str) -> Callable[[int], str]:
+    """A certificate eligibility's read-time value at `now`."""
+    return lambda now: eligibility_sql(str(int(now)), f"{alias}.")
 
 
-def expired_sql(alias: str, now: int) -> str:
-    """SQL of whether a completion has expired by `now` (1/0)."""
-    return (
-        f"CASE WHEN {alias}.expires_at IS NOT NULL AND {alias}.expires_at <= {int(now)} "
-        "THEN 1 ELSE 0 END"
-    )
+def _overdue(now: int) -> str:
+    """Whether an enrollment's deadline passed without a completion, as 1/0."""
+    return f"CASE WHEN {overdue_sql(str(int(now)), 'r.')} THEN 1 ELSE 0 END"
+
+
+def _expired(now: int) -> str:
+    """Whether a completion's validity has run out at `now`, as 1/0."""
+    return f"CASE WHEN r.expires_at <= {int(now)} THEN 1 ELSE 0 END"
 
 
 @dataclass(frozen=True)
@@ -143,7 +141,7 @@ ENROLLMENTS = Report(
     columns=(
         stored("course", TEXT),
         stored("revision", INT),
-        Column("status", lambda now: status_sql("r", now), TEXT),
+        Column("status", _status("r"), TEXT),
         stored("source", TEXT),
         stored("path", OPTIONAL_TEXT),
         stored("enrolled_at", TIME),
@@ -153,11 +151,12 @@ ENROLLMENTS = Report(
         stored("withdrawn_at", TIME),
         stored("due_at", TIME),
         stored("expires_at", TIME),
+        Column("overdue", _overdue, BOOL),
     ),
     key=("learner", "course"),
     sorts={
         **_LEARNER_SORTS,
-        "status": (lambda now: status_sql("r", now), TEXT),
+        "status": (_status("r"), TEXT),
         "enrolled_at": (_r("enrolled_at"), TIME),
         "last_activity_at": (_r("last_activity_at"), TIME),
         "completed_at": (_r("completed_at"), TIME),
@@ -172,7 +171,7 @@ ENROLLMENTS = Report(
         "due": "due_at",
         "expires": "expires_at",
     },
-    status=lambda now: status_sql("r", now),
+    status=_status("r"),
     statuses=STATUSES,
     views=(tables.ENROLLMENTS,),
 )
@@ -183,11 +182,7 @@ PROGRESS = Report(
     columns=(
         stored("course", TEXT),
         stored("revision", INT),
-        Column(
-            "status",
-            lambda now: f"CASE WHEN e.learner IS NULL THEN NULL ELSE {status_sql('e', now)} END",
-            OPTIONAL_TEXT,
-        ),
+        Column("status", _status("e"), OPTIONAL_TEXT),  # null: no enrollment row
         stored("fraction", FLOAT),
         stored("required", INT),
         stored("met", INT),
@@ -201,7 +196,7 @@ PROGRESS = Report(
         "last_activity_at": (_r("last_activity_at"), TIME),
     },
     windows={"activity": "last_activity_at"},
-    status=lambda now: status_sql("e", now),
+    status=_status("e"),
     statuses=STATUSES,
     join="LEFT JOIN {p}enrollments e ON e.tenant = r.tenant AND e.learner = r.learner "
     "AND e.course = r.course",
@@ -242,7 +237,7 @@ COMPLETIONS = Report(
         stored("score", FLOAT),
         stored("revision", INT),
         stored("expires_at", TIME),
-        Column("expired", lambda now: expired_sql("r", now), BOOL),
+        Column("expired", _expired, BOOL),
         stored("on_time", BOOL),
         stored("statement", TEXT),
     ),
@@ -263,7 +258,7 @@ CERTIFICATE_ELIGIBILITY = Report(
     columns=(
         stored("course", TEXT),
         stored("revision", INT),
-        Column("eligibility", lambda now: eligibility_sql("r", now), TEXT),
+        Column("eligibility", _eligibility("r"), TEXT),
         stored("unmet", JSON),
         stored("completed_at", TIME),
         stored("due_at", TIME),
@@ -272,13 +267,13 @@ CERTIFICATE_ELIGIBILITY = Report(
     key=("learner", "course"),
     sorts={
         **_LEARNER_SORTS,
-        "eligibility": (lambda now: eligibility_sql("r", now), TEXT),
+        "eligibility": (_eligibility("r"), TEXT),
         "completed_at": (_r("completed_at"), TIME),
         "due_at": (_r("due_at"), TIME),
         "expires_at": (_r("expires_at"), TIME),
     },
     windows={"completed": "completed_at", "due": "due_at", "expires": "expires_at"},
-    status=lambda now: eligibility_sql("r", now),
+    status=_eligibility("r"),
     statuses=ELIGIBILITIES,
     views=(tables.CERTIFICATE_ELIGIBILITY,),
 )
@@ -412,14 +407,16 @@ def show_row(report: Report, values: Sequence[Any], now: int) -> Row:
     for column, value in zip(report.columns, values[1:], strict=False):
         row[column.name] = _SHOW[column.kind](value)
     if report is CERTIFICATE_ELIGIBILITY:
-        due = values[1 + [c.name for c in report.columns].index("due_at")]
-        if (
-            row["completed_at"] is None
-            and due is not None
-            and int(due) <= now
-            and DEADLINE_PASSED not in row["unmet"]
-        ):
-            row["unmet"] = [*row["unmet"], DEADLINE_PASSED]
+        stored_values = dict(zip((c.name for c in report.columns), values[1:], strict=False))
+        row["unmet"] = current(
+            stored_values["expires_at"],
+            stored_values["due_at"],
+            stored_values["completed_at"],
+            "",
+            "",
+            row["unmet"],
+            now,
+        ).unmet
     return row
 
 

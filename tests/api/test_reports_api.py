@@ -182,6 +182,8 @@ def test_enrollment_rows_show_learner_agent_times_and_read_time_status(rows, cli
     assert ada["path"] == PATH
     assert found[(lid(BOB), C1)]["learner"] == BOB
     assert found[(lid(BOB), C1)]["path"] is None
+    assert found[(lid(BOB), C1)]["overdue"] is True  # due before now, not completed
+    assert found[(lid(ADA), C1)]["overdue"] is False
     assert found[(lid(CAT), C2)]["learner"] == CAT
     assert found[(lid(CAT), C2)]["status"] == "passed"
     assert found[(lid(CAT), C2)]["source"] == "hr"
@@ -301,6 +303,7 @@ def test_completions_show_expiry_at_read_time(rows, client):
 def test_certificate_eligibility_at_read_time(rows, client):
     found = {row["learner_id"]: row for row in items(client, "certificate-eligibility")}
     assert found[lid(ADA)]["eligibility"] == "expired"
+    assert found[lid(ADA)]["unmet"] == ["completion expired"]
     assert found[lid(CAT)]["eligibility"] == "eligible"
     assert found[lid(BOB)]["eligibility"] == "not_yet"
     assert found[lid(BOB)]["unmet"] == ["module m1 not met", "deadline passed"]
@@ -459,7 +462,11 @@ def test_csv_shows_booleans_and_lists(rows, client):
     table = list(
         csv.DictReader(io.StringIO(get(client, "certificate-eligibility", format="csv").text))
     )
-    assert {row["unmet"] for row in table} == {"[]", '["module m1 not met","deadline passed"]'}
+    assert {row["unmet"] for row in table} == {
+        "[]",
+        '["completion expired"]',
+        '["module m1 not met","deadline passed"]',
+    }
 
 
 def test_an_empty_csv_export_still_has_its_header(rows, client):
