@@ -11,14 +11,17 @@ from api import errors
 from api.cors import CorsMiddleware
 from api.middleware import AuthMiddleware, RequestLogMiddleware, XapiVersionMiddleware
 from api.transport import TransportMiddleware, XapiApp
+from api.v1.catalogue import CoursesResource, PathsResource
 from api.xapi.about import AboutResource
 from api.xapi.activities import ActivitiesResource
 from api.xapi.agents import AgentsResource
 from api.xapi.documents import ActivityProfileResource, AgentProfileResource, StateResource
 from api.xapi.statements import StatementsResource
 from ledger.application import Ledger
+from ledger.catalogue import Catalogue
 from ledger.documents import Documents
 from ledger.settings import Settings
+from projections.catalogue_query import CatalogueQueries
 from projections.definitions_store import DefinitionsProjection
 from projections.document_query import DocumentQueries
 from projections.statement_query import StatementQueries
@@ -89,4 +92,7 @@ def create_app(
     app.add_route("/xapi/activities/state", StateResource(*documents))
     app.add_route("/xapi/activities/profile", ActivityProfileResource(*documents))
     app.add_route("/xapi/agents/profile", AgentProfileResource(*documents))
+    catalogue = (Catalogue(ledger), CatalogueQueries(ledger), settings.max_body_bytes)
+    app.add_route("/v1/catalogue/courses", CoursesResource(*catalogue))
+    app.add_route("/v1/catalogue/paths", PathsResource(*catalogue))
     return app

@@ -1,0 +1,1064 @@
+"""The learning projections' logic: catalogue index, facts from statements, course records.
+
+Everything here is pure (no I/O): the store feeds catalogue revisions and statements in log
+order, and stores what comes out. The same functions serve the live projections, a rebuild
+and the transcript as of any time, so all three agree.
+
+**Facts** (`facts_of`). A statement says something about a learner in a course when:
+
+- its actor is an Agent (a Group's statements give no facts; the learner is `ifi_key(actor)`);
+- an Activity it names is in a course in force (not retired) for the tenant: a module by the
+  object's id or by a `context.contextActivities` parent or grouping Activity (per course the
+  most specific wins: object, then parent, then grouping; every module of that level gives a
+  fact), or the course itself by the object's id, or by a parent/grouping Activity when no
+  module of that course matched. Statements that match no course give no facts.
+- a learning path in force is the object of `registered`: one ENROLLED fact per course of the
+  path (in force), `path` set; with `unlockNext`, `after` names the previous course.
+
+The verb gives the kind (ADL, cmi5, common verbs; see `VERB_KINDS`; any other verb on a
+matched Activity is ACTIVITY). The result gives the rest: `scaled` = `result.score.scaled`, else
+(raw - min) / (max - min); `success` = `result.success`, else the verb (passed / failed), else
+the masteryScore of the module in the fact's revision (scaled ≥ masteryScore passes: an equal
+score passes); `completed` = the verb `completed` or `result.completion: true`; `progress` = the
+cmi5 progress extension (0-100) as 0..1; `minutes` = `result.duration` of an `attended`
+statement (ISO 8601; a year counts 365 days, a month 30). `source` = the context extension
+`SOURCE_EXTENSION` if a string, else "xapi". The fact's revision is the course revision in force
+at the statement's log position; its `timestamp` is the statement's.
+
+**Records** (`evaluate`), one per course the learner has facts in, from live facts only, in
+the order (timestamp, position) whatever order they come in:
+
+- Revision: the one of the learner's latest fact in the course; its modules, moveOn and
+  criteria decide. A fact's success was judged at extraction under the fact's own revision.
+- Module satisfaction (cmi5 moveOn): Completed ← a completed fact; Passed ← a success; both
+  for CompletedAndPassed (in any statements); either for CompletedOrPassed; NotApplicable is
+  always satisfied; a `waived` or `satisfied` fact satisfies any module; summed attended minutes
+  ≥ `attendanceMinutes` count as completed. Module state: waived > satisfied > passed >
+  completed > failed (latest success is a failure) > in_progress > not_started.
+- Required modules: `criteria.requiredModules`, else every module whose moveOn is not
+  NotApplicable. The course completes when at least one module is required and every required
+  one is satisfied, or on a course-level completed, satisfied or passing fact; the completion
+  time is that of the fact that made it so. A completion is `passed` when a course-level pass
+  made it, or a required module's moveOn is Passed / CompletedAndPassed, or a CompletedOrPassed
+  module was passed.
+- With `validityDays`, each completion expires validity days later, and recertification needs
+  the modules again: the first fact after a completion starts a new cycle in which every module
+  is unsatisfied (until then the modules show the cycle that completed). Without validity there
+  is one completion; later facts update scores, progress and module states only.
+- Course score: the best course-level score if any, else the mean of the best scores of the
+  required modules that have scores (None when none has). `latest` likewise with latest scores.
+- Enrollment: the first ENROLLED fact, or implicitly the first other fact (its source and path
+  are the record's). An ENROLLED fact with `after` takes effect when the `after` course first
+  completes (at the later of the two times); while it has not, it enrolls nothing, and a course
+  with only such facts has no record. A WITHDRAWN fact withdraws; a later ENROLLED re-enrolls
+  (a new enrollment: new `enrolled_at`, new due date); other facts do not. `due_at` =
+  enrolled_at + deadlineDays. A completion is on time when it is the first of its enrollment
+  and at or before `due_at` (or there is no deadline), or a later one (a recertification).
+- Status (clock-independent): withdrawn > passed / completed (some completion) > failed (the
+  latest fact with a success says failure) > in_progress (any fact but ENROLLED / WITHDRAWN) >
+  enrolled.
+- Eligibility: ELIGIBLE when the latest completion is on time and the course score meets
+  minimumScore (if any); else NOT_YET with the unmet criteria as short sentences.
+- Attempts: every fact with a score, module or course level. `position` is the newest fact
+  position; `started_at` / `last_activity_at` the first / last fact that is neither ENROLLED nor
+  WITHDRAWN.
+
+**Read time** (`current`, `status_sql`, `eligibility_sql`): a completion whose `expires_at` is
+at or before now makes the status and eligibility `expired` (a withdrawn status stays); a
+deadline passed without completion adds "deadline passed" to the unmet criteria.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Final, NamedTuple, TypeGuard
+
+from ledger.xapi.equivalence import normalise_iri
+from ledger.xapi.ifi import ifi_key
+from ledger.xapi.primitives import epoch_ms, parse_timestamp
+from projections.learning_model import (
+    ACTIVITY,
+    ATTENDED,
+    COMPLETED,
+    DAY_MS,
+    ELIGIBLE,
+    ENROLLED,
+    EXPIRED,
+    FAILED,
+    NOT_YET,
+    PASSED,
+    PROGRESSED,
+    SATISFIED,
+    SCORED,
+    STATUS_COMPLETED,
+    STATUS_ENROLLED,
+    STATUS_EXPIRED,
+    STATUS_FAILED,
+    STATUS_IN_PROGRESS,
+    STATUS_PASSED,
+    STATUS_WITHDRAWN,
+    WAIVED,
+    WITHDRAWN,
+    Attempt,
+    Completion,
+    CourseRecord,
+    Fact,
+    Json,
+    ModuleState,
+)
+
+#: Catalogue kinds (`learning_catalogue.kind`, the prefix of the aggregate id's name).
+COURSE: Final = "course"
+PATH: Final = "path"
+
+_ADL = "http://adlnet.gov/expapi/verbs/"
+_ADL_XAPI = "https://w3id.org/xapi/adl/verbs/"
+#: Verb id → fact kind; any other verb on a matched Activity gives ACTIVITY.
+VERB_KINDS: Final[Mapping[str, str]] = {
+    _ADL + "registered": ENROLLED,
+    _ADL + "launched": ACTIVITY,
+    _ADL + "initialized": ACTIVITY,
+    _ADL + "progressed": PROGRESSED,
+    _ADL + "completed": COMPLETED,
+    _ADL + "passed": PASSED,
+    _ADL + "failed": FAILED,
+    _ADL + "scored": SCORED,
+    _ADL + "attended": ATTENDED,
+    _ADL + "terminated": ACTIVITY,
+    _ADL_XAPI + "satisfied": SATISFIED,
+    _ADL_XAPI + "waived": WAIVED,
+    _ADL_XAPI + "abandoned": ACTIVITY,
+    "http://id.tincanapi.com/verb/unregistered": WITHDRAWN,
+    "https://learning-ledger.dev/xapi/verbs/withdrew": WITHDRAWN,
+}
+REGISTERED: Final = _ADL + "registered"
+#: cmi5 progress (0-100) in `result.extensions`.
+PROGRESS_EXTENSION: Final = "https://w3id.org/xapi/cmi5/result/extensions/progress"
+#: A trigger system's name in `context.extensions` (the fact's `source`).
+SOURCE_EXTENSION: Final = "https://learning-ledger.dev/xapi/extensions/source"
+
+_MOVE_ON_DEFAULT = "Completed"
+_NOT_APPLICABLE = "NotApplicable"
+_PASS_MOVE_ON = frozenset({"Passed", "CompletedAndPassed"})
+_CONTEXT_LEVELS = ("parent", "grouping")
+
+# ISO 8601 duration (already validated by the ledger): the components that count as minutes.
+_DURATION: Final = re.compile(
+    r"P(?:(?P<w>[0-9.,]+)W)?(?:(?P<y>[0-9.,]+)Y)?(?:(?P<mo>[0-9.,]+)M)?(?:(?P<d>[0-9.,]+)D)?"
+    r"(?:T(?:(?P<h>[0-9.,]+)H)?(?:(?P<mi>[0-9.,]+)M)?(?:(?P<s>[0-9.,]+)S)?)?"
+)
+_DURATION_MINUTES: Final = (
+    ("w", 7 * 1440.0),
+    ("y", 365 * 1440.0),
+    ("mo", 30 * 1440.0),
+    ("d", 1440.0),
+    ("h", 60.0),
+    ("mi", 1.0),
+    ("s", 1 / 60),
+)
+
+
+# -- the catalogue -------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class ModuleSpec:
+    """One module of a course revision, ids in comparison form."""
+
+    id: str  # as the document gives it
+    key: str  # comparison form
+    move_on: str
+    mastery: float | None
+    attendance: float | None
+
+
+@dataclass(frozen=True)
+class CourseSpec:
+    """One course revision, read for matching and evaluation."""
+
+    id: str  # as the document gives it
+    key: str  # comparison form
+    revision: int
+    document: Json
+    modules: dict[str, ModuleSpec]  # by comparison form, in document order
+    required: tuple[str, ...]  # comparison forms
+    minimum_score: float | None
+    deadline_days: int | None
+    validity_days: int | None
+
+    @classmethod
+    def of(cls, document: Json, revision: int) -> CourseSpec:
+        """Return the spec of a (validated) course document."""
+        modules: dict[str, ModuleSpec] = {}
+        for module in document.get("modules") or ():
+            key = normalise_iri(module["id"])
+            mastery = module.get("masteryScore")
+            attendance = module.get("attendanceMinutes")
+            modules[key] = ModuleSpec(
+                id=module["id"],
+                key=key,
+                move_on=module.get("moveOn") or _MOVE_ON_DEFAULT,
+                mastery=None if mastery is None else float(mastery),
+                attendance=None if attendance is None else float(attendance),
+            )
+        criteria = document.get("criteria") or {}
+        listed = criteria.get("requiredModules")
+        if listed is None:
+            required = tuple(k for k, m in modules.items() if m.move_on != _NOT_APPLICABLE)
+        else:
+            required = tuple(dict.fromkeys(normalise_iri(i) for i in listed))
+        minimum = criteria.get("minimumScore")
+        return cls(
+            id=document["id"],
+            key=normalise_iri(document["id"]),
+            revision=revision,
+            document=document,
+            modules=modules,
+            required=required,
+            minimum_score=None if minimum is None else float(minimum),
+            deadline_days=criteria.get("deadlineDays"),
+            validity_days=criteria.get("validityDays"),
+        )
+
+    def module_id(self, key: str) -> str:
+        """Return a module's id as the document gives it (the key itself if unknown)."""
+        module = self.modules.get(key)
+        return module.id if module is not None else key
+
+
+class Match(NamedTuple):
+    """An Activity of a course in force: the course, the module ('' = the course), its spec."""
+
+    course: str
+    module: str
+    spec: CourseSpec
+
+
+@dataclass
+class _Tenant:
+    courses: dict[str, dict[int, CourseSpec]] = field(default_factory=dict)
+    current: dict[str, CourseSpec] = field(default_factory=dict)  # courses in force
+    activities: dict[str, list[Match]] = field(default_factory=dict)  # comparison IRI → matches
+    paths: dict[str, Json] = field(default_factory=dict)  # paths in force
+    path_documents: dict[str, Json] = field(default_factory=dict)  # latest, retired or not
+
+
+class CatalogueIndex:
+    """The catalogue as of a log position, in memory: every course revision, what is in force.
+
+    Fed every revision in log order (`apply`); lookups by Activity IRI are dict lookups on
+    the IRI's comparison form (`normalise_iri`), so matching a statement costs one lookup per
+    Activity it names.
+    """
+
+    def __init__(self) -> None:
+        """Start empty."""
+        self._tenants: dict[str, _Tenant] = {}
+
+    def apply(
+        self,
+        tenant: str,
+        kind: str,
+        catalogue_id: str,
+        revision: int,
+        document: Json | None,
+        retired: bool,
+    ) -> None:
+        """Apply one revision of a course or learning path (in log order).
+
+        Args:
+            tenant: the tenant.
+            kind: `COURSE` or `PATH`.
+            catalogue_id: the id (an IRI, any form).
+            revision: the revision (the aggregate version the event made).
+            document: the document of that revision; None (or empty) for a retirement, which
+                keeps the previous document for the revision.
+            retired: whether the course or path is retired as of this revision.
+        """
+        state = self._tenants.setdefault(tenant, _Tenant())
+        key = normalise_iri(catalogue_id)
+        if kind == PATH:
+            if document:
+                state.path_documents[key] = document
+            if retired:
+                state.paths.pop(key, None)
+            elif key in state.path_documents:
+                state.paths[key] = state.path_documents[key]
+            return
+        revisions = state.courses.setdefault(key, {})
+        if document:
+            spec = CourseSpec.of(document, revision)
+        else:
+            previous = self._at(revisions, revision)
+            if previous is None:
+                return
+            spec = CourseSpec.of(previous.document, revision)
+        revisions[revision] = spec
+        in_force = state.current.get(key)
+        if in_force is not None and in_force.revision > revision:
+            return  # an older revision, applied late: history only
+        self._unindex(state, key)
+        if retired:
+            state.current.pop(key, None)
+            return
+        state.current[key] = spec
+        self._index(state, spec)
+
+    @staticmethod
+    def _unindex(state: _Tenant, key: str) -> None:
+        old = state.current.get(key)
+        if old is None:
+            return
+        for iri in (old.key, *old.modules):
+            matches = state.activities.get(iri)
+            if matches is None:
+                continue
+            kept = [m for m in matches if m.course != key]
+            if kept:
+                state.activities[iri] = kept
+            else:
+                del state.activities[iri]
+
+    @staticmethod
+    def _index(state: _Tenant, spec: CourseSpec) -> None:
+        state.activities.setdefault(spec.key, []).append(Match(spec.key, "", spec))
+        for module in spec.modules:
+            if module != spec.key:
+                state.activities.setdefault(module, []).append(Match(spec.key, module, spec))
+
+    @staticmethod
+    def _at(revisions: Mapping[int, CourseSpec], revision: int) -> CourseSpec | None:
+        spec = revisions.get(revision)
+        if spec is not None:
+            return spec
+        earlier = [r for r in revisions if r <= revision]
+        return revisions[max(earlier)] if earlier else None
+
+    def lookup(self, tenant: str, iri: str) -> list[Match]:
+        """Return what an Activity IRI is in the courses in force: (course, module, spec)."""
+        state = self._tenants.get(tenant)
+        if state is None:
+            return []
+        return list(state.activities.get(normalise_iri(iri), ()))
+
+    def spec(self, tenant: str, course: str, revision: int) -> CourseSpec | None:
+        """Return a course revision (the latest one at or before `revision` if it is unknown)."""
+        state = self._tenants.get(tenant)
+        revisions = state.courses.get(normalise_iri(course)) if state is not None else None
+        return None if revisions is None else self._at(revisions, revision)
+
+    def document(self, tenant: str, course: str, revision: int) -> Json | None:
+        """Return the document of a course revision, or None when the course is unknown."""
+        spec = self.spec(tenant, course, revision)
+        return None if spec is None else spec.document
+
+    def in_force(self, tenant: str, course: str) -> CourseSpec | None:
+        """Return the revision of a course in force now, or None (unknown or retired)."""
+        state = self._tenants.get(tenant)
+        return None if state is None else state.current.get(normalise_iri(course))
+
+    def path(self, tenant: str, iri: str) -> Json | None:
+        """Return the document of a learning path in force, or None (unknown or retired)."""
+        state = self._tenants.get(tenant)
+        return None if state is None else state.paths.get(normalise_iri(iri))
+
+
+# -- facts ---------------------------------------------------------------------------------------
+def facts_of(
+    tenant: str,
+    position: int,
+    stored_ms: int,
+    statement: Json,
+    catalogue: CatalogueIndex,
+) -> list[Fact]:
+    """Return what a stored statement says about its learner in the courses in force.
+
+    Args:
+        tenant: the statement's tenant.
+        position: the log position of its `Recorded` event.
+        stored_ms: when it was stored (ms).
+        statement: the statement as stored (with `timestamp` and `stored`).
+        catalogue: the catalogue as of `position`.
+
+    Returns:
+        One fact per (course, module) the statement is about (see the module docstring);
+        none when it names no Activity of a course in force or its actor is a Group.
+    """
+    state = catalogue._tenants.get(tenant)
+    if state is None:
+        return []
+    activities = state.activities
+    obj = statement["object"]
+    object_id = obj.get("id") if obj.get("objectType", "Activity") == "Activity" else None
+    # Every match with its level: 0 the object, 1 a parent, 2 a grouping Activity.
+    found: list[tuple[int, Match]] = []
+    if object_id is not None:
+        object_key = normalise_iri(object_id)
+        matches = activities.get(object_key)
+        if matches:
+            found.extend((0, m) for m in matches)
+    context = statement.get("context")
+    lists = context.get("contextActivities") if context is not None else None
+    if lists:
+        for level, name in enumerate(_CONTEXT_LEVELS, 1):
+            for activity in lists.get(name) or ():
+                matches = activities.get(normalise_iri(activity["id"]))
+                if matches:
+                    found.extend((level, m) for m in matches)
+    verb = statement["verb"]["id"]
+    kind = VERB_KINDS.get(verb)
+    if kind is None:
+        kind = VERB_KINDS.get(normalise_iri(verb), ACTIVITY)
+    path = None
+    if kind == ENROLLED and object_id is not None and state.paths:
+        path = state.paths.get(object_key)
+    if not found and path is None:
+        return []
+    actor = statement["actor"]
+    if actor.get("objectType") == "Group":
+        return []
+    learner = ifi_key(actor)
+    if learner is None:
+        return []
+    base = _Base.of(tenant, learner, position, stored_ms, statement, kind, context)
+    facts: list[Fact] = []
+    seen: set[str] = set()
+    if path is not None:
+        previous = ""
+        for course_id in path["courses"]:
+            course = normalise_iri(course_id)
+            spec = state.current.get(course)
+            if spec is not None and course not in seen:
+                seen.add(course)
+                after = previous if path.get("unlockNext") else ""
+                facts.append(base.fact(course, "", spec, None, path=object_key, after=after))
+            previous = course
+    if found:
+        best: dict[str, int] = {}
+        for level, match in found:
+            if best.get(match.course, 3) > level:
+                best[match.course] = level
+        for course, level in best.items():
+            if course in seen:
+                continue
+            seen.add(course)
+            module_matches = [m for lv, m in found if lv == level and m.course == course]
+            modules = [m for m in module_matches if m.module]
+            if not modules:
+                spec = module_matches[0].spec
+                facts.append(base.fact(course, "", spec, None))
+                continue
+            done: set[str] = set()
+            for match in modules:
+                if match.module not in done:
+                    done.add(match.module)
+                    spec_module = match.spec.modules[match.module]
+                    facts.append(base.fact(course, match.module, match.spec, spec_module))
+    return facts
+
+
+@dataclass(frozen=True, slots=True)
+class _Base:
+    """What a statement says, whichever course it is matched to."""
+
+    tenant: str
+    learner: str
+    statement: str
+    position: int
+    stored: int
+    timestamp: int
+    kind: str
+    completed: bool
+    success: bool | None
+    scaled: float | None
+    progress: float | None
+    minutes: float | None
+    source: str
+
+    @classmethod
+    def of(
+        cls,
+        tenant: str,
+        learner: str,
+        position: int,
+        stored_ms: int,
+        statement: Json,
+        kind: str,
+        context: Json | None,
+    ) -> _Base:
+        completed = kind == COMPLETED
+        success: bool | None = True if kind == PASSED else False if kind == FAILED else None
+        scaled = progress = minutes = None
+        result = statement.get("result")
+        if result is not None:
+            if result.get("completion") is True:
+                completed = True
+            given = result.get("success")
+            if type(given) is bool:
+                success = given
+            score = result.get("score")
+            if score is not None:
+                scaled = _scaled(score)
+            extensions = result.get("extensions")
+            if extensions is not None:
+                value = extensions.get(PROGRESS_EXTENSION)
+                if _is_number(value):
+                    progress = min(max(float(value), 0.0), 100.0) / 100.0
+            if kind == ATTENDED:
+                duration = result.get("duration")
+                if isinstance(duration, str):
+                    minutes = duration_minutes(duration)
+        source = "xapi"
+        if context is not None:
+            extensions = context.get("extensions")
+            if extensions is not None:
+                given_source = extensions.get(SOURCE_EXTENSION)
+                if isinstance(given_source, str) and given_source:
+                    source = given_source
+        return cls(
+            tenant=tenant,
+            learner=learner,
+            statement=statement["id"].lower(),
+            position=position,
+            stored=stored_ms,
+            timestamp=timestamp_ms(statement["timestamp"]),
+            kind=kind,
+            completed=completed,
+            success=success,
+            scaled=scaled,
+            progress=progress,
+            minutes=minutes,
+            source=source,
+        )
+
+    def fact(
+        self,
+        course: str,
+        module: str,
+        spec: CourseSpec,
+        module_spec: ModuleSpec | None,
+        path: str = "",
+        after: str = "",
+    ) -> Fact:
+        """Return the fact about one course (or module) under the revision `spec`."""
+        success = self.success
+        if (
+            success is None
+            and self.scaled is not None
+            and module_spec is not None
+            and module_spec.mastery is not None
+        ):
+            success = self.scaled >= module_spec.mastery
+        return Fact(
+            tenant=self.tenant,
+            learner=self.learner,
+            course=course,
+            module=module,
+            statement=self.statement,
+            position=self.position,
+            stored=self.stored,
+            timestamp=self.timestamp,
+            revision=spec.revision,
+            kind=self.kind,
+            completed=self.completed,
+            success=success,
+            scaled=self.scaled,
+            progress=self.progress,
+            minutes=self.minutes,
+            path=path,
+            after=after,
+            source=self.source,
+        )
+
+
+def _is_number(value: object) -> TypeGuard[float]:
+    return (type(value) is int or type(value) is float) and value == value
+
+
+def _scaled(score: Json) -> float | None:
+    """Return a score as scaled: `scaled`, else (raw - min) / (max - min), else None."""
+    scaled = score.get("scaled")
+    if _is_number(scaled):
+        return float(scaled)
+    raw, low, high = score.get("raw"), score.get("min"), score.get("max")
+    if _is_number(raw) and _is_number(low) and _is_number(high) and high > low:
+        return (float(raw) - float(low)) / (float(high) - float(low))
+    return None
+
+
+def duration_minutes(duration: str) -> float | None:
+    """Return an ISO 8601 duration in minutes (a year = 365 days, a month = 30), or None."""
+    match = _DURATION.fullmatch(duration)
+    if match is None:
+        return None
+    minutes = 0.0
+    for name, factor in _DURATION_MINUTES:
+        value = match[name]
+        if value is not None:
+            minutes += float(value.replace(",", ".")) * factor
+    return minutes
+
+
+def timestamp_ms(value: str) -> int:
+    """Return an xAPI timestamp as ms since the epoch (fast for the stored form)."""
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        moment = parse_timestamp(value)
+    if moment.tzinfo is None:
+        moment = parse_timestamp(value)
+    return epoch_ms(moment)
+
+
+# -- course records ------------------------------------------------------------------------------
+def _order(fact: Fact) -> tuple[int, int, str]:
+    return (fact.timestamp, fact.position, fact.module)
+
+
+def evaluate(facts: Iterable[Fact], catalogue: CatalogueIndex) -> list[CourseRecord]:
+    """Return a learner's course records from their live facts (see the module docstring).
+
+    Args:
+        facts: the learner's facts that are not voided, in any order (facts of several
+            learners give each learner's records).
+        catalogue: the catalogue holding every revision the facts name.
+
+    Returns:
+        One record per (tenant, learner, course) with facts, sorted by those keys; none for a
+        course whose only facts are enrollments through a path waiting for a prerequisite, or
+        whose revisions the catalogue does not know.
+    """
+    groups: dict[tuple[str, str, str], list[Fact]] = {}
+    for fact in facts:
+        groups.setdefault((fact.tenant, fact.learner, fact.course), []).append(fact)
+    for group in groups.values():
+        group.sort(key=_order)
+    learner = _Evaluation(groups, catalogue)
+    records = [learner.record(key) for key in sorted(groups)]
+    return [record for record in records if record is not None]
+
+
+@dataclass
+class _Cycle:
+    """A module's satisfaction since the course's latest completion (with validity)."""
+
+    touched: bool = False
+    completed: bool = False
+    passed: bool = False
+    failed: bool = False  # the latest success in the cycle is a failure
+    minutes: float = 0.0
+    waived: bool = False
+    satisfied: bool = False
+
+    def is_met(self, module: ModuleSpec) -> bool:
+        """Return whether the module's moveOn is met in this cycle."""
+        if self.waived or self.satisfied:
+            return True
+        completed = self.completed or (
+            module.attendance is not None and self.minutes >= module.attendance
+        )
+        move_on = module.move_on
+        if move_on == "Completed":
+            return completed
+        if move_on == "Passed":
+            return self.passed
+        if move_on == "CompletedAndPassed":
+            return completed and self.passed
+        if move_on == "CompletedOrPassed":
+            return completed or self.passed
+        return True  # NotApplicable
+
+    def state(self, module: ModuleSpec) -> str:
+        """Return the module's state string."""
+        if self.waived:
+            return "waived"
+        if self.satisfied:
+            return "satisfied"
+        if self.passed:
+            return "passed"
+        if self.completed or (module.attendance is not None and self.minutes >= module.attendance):
+            return "completed"
+        if self.failed:
+            return "failed"
+        return "in_progress" if self.touched else "not_started"
+
+
+@dataclass
+class _Scores:
+    """A module's (or the course's) scores and progress over every cycle."""
+
+    best: float | None = None
+    latest: float | None = None
+    attempts: int = 0
+    progress: float | None = None
+    last_at: int | None = None
+
+    def add(self, fact: Fact) -> None:
+        """Count one fact."""
+        self.last_at = fact.timestamp
+        if fact.progress is not None:
+            self.progress = fact.progress
+        if fact.scaled is not None:
+            self.attempts += 1
+            self.latest = fact.scaled
+            if self.best is None or fact.scaled > self.best:
+                self.best = fact.scaled
+
+
+def _satisfying(fact: Fact) -> bool:
+    """Return whether a fact can count towards a module's or the course's satisfaction."""
+    return (
+        fact.completed
+        or fact.success is not None
+        or fact.minutes is not None
+        or fact.kind in (SATISFIED, WAIVED)
+    )
+
+
+class _Evaluation:
+    """One learner's courses, evaluated once each (a path's prerequisites first)."""
+
+    def __init__(
+        self, groups: Mapping[tuple[str, str, str], list[Fact]], catalogue: CatalogueIndex
+    ) -> None:
+        self._groups = groups
+        self._catalogue = catalogue
+        self._done: dict[tuple[str, str, str], CourseRecord | None] = {}
+        self._busy: set[tuple[str, str, str]] = set()
+
+    def first_completion(self, key: tuple[str, str, str]) -> int | None:
+        """Return when a course first completed for the learner, or None (cycles: None)."""
+        if key not in self._groups or key in self._busy:
+            return None
+        record = self.record(key)
+        return record.completions[0].completed_at if record and record.completions else None
+
+    def record(self, key: tuple[str, str, str]) -> CourseRecord | None:
+        """Return the record of one course (memoised)."""
+        if key in self._done:
+            return self._done[key]
+        self._busy.add(key)
+        try:
+            record = self._evaluate(key)
+        finally:
+            self._busy.discard(key)
+        self._done[key] = record
+        return record
+
+    def _evaluate(self, key: tuple[str, str, str]) -> CourseRecord | None:
+        tenant, learner, course = key
+        facts = self._groups[key]
+        spec = self._catalogue.spec(tenant, course, facts[-1].revision)
+        if spec is None:
+            return None
+        events: list[tuple[int, int, str, Fact]] = []
+        for fact in facts:
+            at = fact.timestamp
+            if fact.kind == ENROLLED and fact.after:
+                unlocked = self.first_completion((tenant, learner, fact.after))
+                if unlocked is None:
+                    continue
+                at = max(at, unlocked)
+            events.append((at, fact.position, fact.module, fact))
+        if not events:
+            return None
+        events.sort(key=lambda e: (e[0], e[1], e[2]))
+        walk = _Walk(spec, events[0][3])
+        for at, _, _, fact in events:
+            walk.step(at, fact)
+        return walk.record(tenant, learner, course, max(f.position for f in facts))
+
+
+class _Walk:
+    """The state of one course while a learner's facts are walked in time order."""
+
+    def __init__(self, spec: CourseSpec, first: Fact) -> None:
+        self.spec = spec
+        self.validity = spec.validity_days * DAY_MS if spec.validity_days else None
+        self.deadline = spec.deadline_days * DAY_MS if spec.deadline_days else None
+        self.source = first.source
+        self.path = first.path
+        self.enrolled_at: int | None = None
+        self.due_at: int | None = None
+        self.withdrawn_at: int | None = None
+        self.completed_in_enrollment = False
+        self.started_at: int | None = None
+        self.last_activity_at: int | None = None
+        self.latest_success: bool | None = None
+        self.cycles: dict[str, _Cycle] = {}
+        self.scores: dict[str, _Scores] = {}
+        self.course = _Scores()
+        self.attempts: list[Attempt] = []
+        self.completions: list[Completion] = []
+        self.done = False  # the current cycle has completed the course
+
+    def enroll(self, at: int, fact: Fact) -> None:
+        """Start an enrollment."""
+        self.enrolled_at = at
+        self.due_at = at + self.deadline if self.deadline is not None else None
+        self.source = fact.source
+        self.path = fact.path
+        self.withdrawn_at = None
+        self.completed_in_enrollment = False
+
+    def step(self, at: int, fact: Fact) -> None:
+        """Apply one fact, at its effective time."""
+        if fact.kind == ENROLLED:
+            if self.enrolled_at is None or self.withdrawn_at is not None:
+                self.enroll(at, fact)
+            return
+        if fact.kind == WITHDRAWN:
+            self.withdrawn_at = at
+            return
+        if self.enrolled_at is None and self.withdrawn_at is None:
+            self.enroll(at, fact)
+        if self.started_at is None:
+            self.started_at = at
+        self.last_activity_at = at
+        if fact.success is not None:
+            self.latest_success = fact.success
+        if fact.scaled is not None:
+            self.attempts.append(
+                Attempt(fact.module, fact.statement, fact.scaled, fact.success, fact.timestamp)
+            )
+        if fact.module:
+            self.scores.setdefault(fact.module, _Scores()).add(fact)
+        else:
+            self.course.add(fact)
+        if not _satisfying(fact):
+            if fact.module:
+                self.cycles.setdefault(fact.module, _Cycle()).touched = True
+            return
+        if self.done:
+            if self.validity is None:
+                self._note(fact)  # module states still follow; no second completion
+                return
+            self.cycles = {}  # recertification: the modules start over
+            self.done = False
+        passed_course = self._note(fact)
+        if fact.module:
+            passed_course = False
+            if not self.spec.required or not all(
+                self._met(module) for module in self.spec.required
+            ):
+                return
+        elif not (fact.completed or fact.kind == SATISFIED or fact.success is True):
+            return
+        self._complete(at, fact, passed_course)
+
+    def _note(self, fact: Fact) -> bool:
+        """Record a satisfying fact in its module's cycle; return whether it passes the course."""
+        if not fact.module:
+            return fact.success is True
+        cycle = self.cycles.setdefault(fact.module, _Cycle())
+        cycle.touched = True
+        if fact.completed:
+            cycle.completed = True
+        if fact.success is not None:
+            cycle.passed = cycle.passed or fact.success
+            cycle.failed = not fact.success
+        if fact.minutes is not None:
+            cycle.minutes += fact.minutes
+        if fact.kind == WAIVED:
+            cycle.waived = True
+        elif fact.kind == SATISFIED:
+            cycle.satisfied = True
+        return False
+
+    def _met(self, key: str) -> bool:
+        module = self.spec.modules.get(key)
+        if module is None:
+            return False
+        cycle = self.cycles.get(key)
+        return module.move_on == _NOT_APPLICABLE if cycle is None else cycle.is_met(module)
+
+    def _complete(self, at: int, fact: Fact, passed_course: bool) -> None:
+        passed = passed_course or any(
+            self._passes(module) for module in self.spec.required if module in self.spec.modules
+        )
+        first = not self.completed_in_enrollment
+        on_time = not first or self.due_at is None or at <= self.due_at
+        self.completions.append(
+            Completion(
+                completed_at=at,
+                passed=passed,
+                score=self.score()[0],
+                revision=self.spec.revision,
+                expires_at=at + self.validity if self.validity is not None else None,
+                on_time=on_time,
+                statement=fact.statement,
+            )
+        )
+        self.completed_in_enrollment = True
+        self.done = True
+
+    def _passes(self, key: str) -> bool:
+        move_on = self.spec.modules[key].move_on
+        if move_on in _PASS_MOVE_ON:
+            return True
+        cycle = self.cycles.get(key)
+        return move_on == "CompletedOrPassed" and cycle is not None and cycle.passed
+
+    def score(self) -> tuple[float | None, float | None]:
+        """Return the course score now: (best, latest)."""
+        if self.course.best is not None:
+            return self.course.best, self.course.latest
+        scored = [
+            self.scores[m]
+            for m in self.spec.required
+            if m in self.scores and self.scores[m].best is not None
+        ]
+        if not scored:
+            return None, None
+        best = sum(s.best or 0.0 for s in scored) / len(scored)
+        latest = sum(s.latest or 0.0 for s in scored) / len(scored)
+        return best, latest
+
+    def record(self, tenant: str, learner: str, course: str, position: int) -> CourseRecord:
+        """Return the course record the walk arrived at."""
+        spec = self.spec
+        modules: dict[str, ModuleState] = {}
+        for key, module in spec.modules.items():
+            cycle = self.cycles.get(key) or _Cycle()
+            scores = self.scores.get(key) or _Scores()
+            modules[key] = ModuleState(
+                module=key,
+                move_on=module.move_on,
+                state=cycle.state(module),
+                satisfied=self._met(key),
+                progress=scores.progress,
+                best=scores.best,
+                latest=scores.latest,
+                attempts=scores.attempts,
+                minutes=cycle.minutes,
+                last_at=scores.last_at,
+            )
+        required = list(spec.required)
+        met = [key for key in required if self._met(key)]
+        best, latest = self.score()
+        last = self.completions[-1] if self.completions else None
+        if self.withdrawn_at is not None:
+            status = STATUS_WITHDRAWN
+        elif last is not None:
+            status = STATUS_PASSED if last.passed else STATUS_COMPLETED
+        elif self.latest_success is False:
+            status = STATUS_FAILED
+        elif self.started_at is not None:
+            status = STATUS_IN_PROGRESS
+        else:
+            status = STATUS_ENROLLED
+        unmet: list[str] = []
+        if last is None:
+            unmet.extend(
+                f"module {spec.module_id(key)} not satisfied" for key in required if key not in met
+            )
+            if not required:
+                unmet.append("course not completed")
+        elif not last.on_time:
+            unmet.append("completed after the deadline")
+        if spec.minimum_score is not None:
+            if best is None:
+                unmet.append(f"no course score (minimum {_number(spec.minimum_score)})")
+            elif best < spec.minimum_score:
+                unmet.append(
+                    f"course score {_number(best)} below minimum {_number(spec.minimum_score)}"
+                )
+        return CourseRecord(
+            tenant=tenant,
+            learner=learner,
+            course=course,
+            revision=spec.revision,
+            status=status,
+            source=self.source,
+            path=self.path,
+            enrolled_at=self.enrolled_at,
+            started_at=self.started_at,
+            last_activity_at=self.last_activity_at,
+            completed_at=last.completed_at if last else None,
+            withdrawn_at=self.withdrawn_at,
+            due_at=self.due_at,
+            expires_at=last.expires_at if last else None,
+            required=required,
+            met=met,
+            modules=modules,
+            best=best,
+            latest=latest,
+            attempts=self.attempts,
+            completions=self.completions,
+            eligibility=ELIGIBLE if last is not None and not unmet else NOT_YET,
+            unmet=unmet,
+            position=position,
+        )
+
+
+def _number(value: float) -> str:
+    return f"{round(value, 4):g}"
+
+
+# -- read time -----------------------------------------------------------------------------------
+class Current(NamedTuple):
+    """A record's status, eligibility and unmet criteria as of a moment."""
+
+    status: str
+    eligibility: str
+    unmet: list[str]
+
+
+def current(
+    expires_at: int | None,
+    due_at: int | None,
+    completed_at: int | None,
+    status: str,
+    eligibility: str,
+    unmet: Sequence[str],
+    now_ms: int,
+) -> Current:
+    """Return what a stored record means at `now_ms` (the rules `status_sql` and co. follow).
+
+    A completion whose validity has run out (`expires_at` ≤ now) makes the eligibility and,
+    unless the learner withdrew, the status `expired`; a deadline passed without a completion
+    adds "deadline passed" to the unmet criteria.
+    """
+    unmet = list(unmet)
+    expired = expires_at is not None and expires_at <= now_ms
+    if expired:
+        unmet.append("completion expired")
+    if completed_at is None and due_at is not None and due_at <= now_ms:
+        unmet.append("deadline passed")
+    return Current(
+        status=STATUS_EXPIRED if expired and status != STATUS_WITHDRAWN else status,
+        eligibility=EXPIRED if expired else eligibility,
+        unmet=unmet,
+    )
+
+
+def status_sql(now: str, prefix: str = "") -> str:
+    """Return a SQL expression of an `enrollments` row's status at `now` (as `current`).
+
+    Args:
+        now: the SQL of the moment in ms (a placeholder or a literal); used once.
+        prefix: a table alias with its dot (e.g. "e."), or "".
+    """
+    p = prefix
+    return (
+        f"CASE WHEN {p}expires_at <= {now} AND {p}status <> '{STATUS_WITHDRAWN}' "
+        f"THEN '{STATUS_EXPIRED}' ELSE {p}status END"
+    )
+
+
+def eligibility_sql(now: str, prefix: str = "") -> str:
+    """Return a SQL expression of a `certificate_eligibility` row's status at `now`.
+
+    Args:
+        now: the SQL of the moment in ms (a placeholder or a literal); used once.
+        prefix: a table alias with its dot, or "".
+    """
+    p = prefix
+    return f"CASE WHEN {p}expires_at <= {now} THEN '{EXPIRED}' ELSE {p}status END"
+
+
+def overdue_sql(now: str, prefix: str = "") -> str:
+    """Return a SQL condition: the deadline has passed at `now` without a completion."""
+    p = prefix
+    return f"({p}completed_at IS NULL AND {p}due_at <= {now})"
