@@ -24,10 +24,9 @@ from typing import Any
 
 import orjson
 from eventsourcing.persistence import StoredEvent
-from eventsourcing.utils import get_topic
 
 from ledger.application import Ledger
-from ledger.catalogue import Course, LearningPath
+from ledger.catalogue import CATALOGUE_TOPICS, COURSE, RETIRED, topic_meaning
 from ledger.recorders import LedgerPostgresRecorder, LedgerSQLiteRecorder
 from ledger.statements import RECORDED_TOPIC
 from ledger.xapi.equivalence import normalise_iri
@@ -53,15 +52,7 @@ REBUILD_BATCH = 10_000
 #: Learners evaluated per transaction of a view.
 LEARNER_BATCH = 2000
 
-COURSE, PATH = "course", "path"
-CATALOGUE_TOPICS: dict[str, tuple[str, bool]] = {
-    get_topic(Course.Defined): (COURSE, False),
-    get_topic(Course.Revised): (COURSE, False),
-    get_topic(Course.Retired): (COURSE, True),
-    get_topic(LearningPath.Defined): (PATH, False),
-    get_topic(LearningPath.Revised): (PATH, False),
-    get_topic(LearningPath.Retired): (PATH, True),
-}
+#: The events the facts are drawn from: statements and catalogue revisions.
 TOPICS = [RECORDED_TOPIC, *CATALOGUE_TOPICS]
 
 Progress = Callable[[int, int, int], None]  # (position, head, items done)
@@ -193,14 +184,14 @@ class LearningProjections:
         position = self.tracking.states([FACTS]).get(FACTS, (0, 0))[0]
         done = 0
         tried = False
-        catalogues: dict[str, CatalogueIndex] | None = None
+        catalogue: CatalogueIndex | None = None
         while position < head:
             if deadline is not None and tried and time.monotonic() >= deadline:
                 break
             tried = True
-            if catalogues is None:
-                catalogues = self._catalogues(position)
-            parsed = self._parse(position, min(position + batch_size, head), catalogues)
+            if catalogue is None:
+                catalogue = self._catalogue(position)
+            parsed = self._parse(position, min(position + batch_size, head), catalogue)
             try:
                 now = self.tracking.locked(
                     self._left(deadline), {FACTS: self.versions[FACTS]}, _ApplyFacts(self, parsed)
@@ -212,15 +203,15 @@ class LearningProjections:
                 done += parsed.events
             else:  # another catch-up moved the position: its catalogue is not ours
                 position = now
-                catalogues = None
+                catalogue = None
             if progress is not None:
                 progress(position, head, done)
         return position, done
 
-    def _parse(self, position: int, stop: int, catalogues: dict[str, CatalogueIndex]) -> _Parsed:
+    def _parse(self, position: int, stop: int, catalogue: CatalogueIndex) -> _Parsed:
         """Read the events in (position, stop] and work out their rows (no lock held).
 
-        `catalogues` (per tenant, as of `position`) is brought forward to `stop`.
+        `catalogue` (as of `position`) is brought forward to `stop`.
         """
         limit = stop - position
         notifications = self.recorder.select_notifications(
@@ -242,22 +233,26 @@ class LearningProjections:
                     target = str(statement["object"]["id"]).lower()
                     parsed.voids.append((tenant, target, note.id, at))
                     continue
-                catalogue = catalogues.get(tenant)
-                if catalogue is None:
-                    continue  # a tenant without a catalogue: no statement matches a course
                 for fact in facts_of(tenant, note.id, at, statement, catalogue):
                     parsed.facts.append(_fact_row(fact))
                 continue
-            kind, retired = CATALOGUE_TOPICS[note.topic]
+            kind, change = topic_meaning(note.topic) or (COURSE, "")
+            retired = change == RETIRED
             event: Any = self.ledger.mapper.to_domain_event(
                 StoredEvent(note.originator_id, note.originator_version, note.topic, note.state)
             )
-            document = None if retired else event.document
             iri = normalise_iri(event.catalogue_id)
             revision = int(note.originator_version)
-            catalogues.setdefault(event.tenant, CatalogueIndex()).apply(
-                kind, iri, revision, document, retired
-            )
+            document = None if retired else event.document
+            if retired:  # the row keeps the last document
+                kept = (
+                    catalogue.document(event.tenant, iri, revision)
+                    if kind == COURSE
+                    else catalogue.path(event.tenant, iri)
+                )
+            catalogue.apply(event.tenant, kind, iri, revision, document, retired)
+            if retired:
+                document = kept
             parsed.catalogue.append(
                 (
                     event.tenant,
@@ -272,19 +267,17 @@ class LearningProjections:
             )
         return parsed
 
-    def _catalogues(self, position: int) -> dict[str, CatalogueIndex]:
+    def _catalogue(self, position: int) -> CatalogueIndex:
         """Return the catalogue of every tenant as of `position`, from the stored revisions."""
         rows = self.tracking.read(
             "SELECT tenant, kind, id, revision, document, retired FROM {s}learning_catalogue "
             "WHERE position <= %s ORDER BY position",
             (position,),
         )
-        catalogues: dict[str, CatalogueIndex] = {}
+        catalogue = CatalogueIndex()
         for tenant, kind, iri, revision, document, retired in rows:
-            catalogues.setdefault(tenant, CatalogueIndex()).apply(
-                kind, iri, int(revision), orjson.loads(document), bool(retired)
-            )
-        return catalogues
+            catalogue.apply(tenant, kind, iri, int(revision), orjson.loads(document), bool(retired))
+        return catalogue
 
     def _write(
         self, curs: Any, table: str, columns: str, types: Sequence[str], rows: list[Any]
@@ -359,14 +352,14 @@ class LearningProjections:
         """Evaluate the learners touched in (start, target] for the views `names`, at
         `start`; return whether the views reached `target` (False: another catch-up moved)."""
         learners = self._touched(start, target)
-        catalogues = self._catalogues(target)
+        catalogue = self._catalogue(target)
         versions = {name: self.versions[name] for name in names}
         chunks = [learners[i : i + LEARNER_BATCH] for i in range(0, len(learners), LEARNER_BATCH)]
         chunks = chunks or [[]]
         done = 0
         for index, chunk in enumerate(chunks):
             last = index == len(chunks) - 1
-            work = _ApplyViews(self, names, start, target, chunk, catalogues, last)
+            work = _ApplyViews(self, names, start, target, chunk, catalogue, last)
             if not self.tracking.locked(self._left(deadline), versions, work):
                 return False
             done += len(chunk)
@@ -512,14 +505,12 @@ class LearningProjections:
 
     # -- reading --------------------------------------------------------------------------------
 
-    def select_catalogue(self, tenant: str, position: int | None = None) -> CatalogueIndex:
-        """Return a tenant's catalogue (every revision) as of `position` (None: as stored)."""
-        at = (
-            position
-            if position is not None
-            else self.tracking.states([FACTS]).get(FACTS, (0, 0))[0]
-        )
-        return self._catalogues(at).get(tenant) or CatalogueIndex()
+    def select_catalogue(self, position: int | None = None) -> CatalogueIndex:
+        """Return the catalogue (every revision of every tenant's entries) as of the log
+        position `position` (None: as far as stage one has got)."""
+        if position is None:
+            position = self.tracking.states([FACTS]).get(FACTS, (0, 0))[0]
+        return self._catalogue(position)
 
     def select_facts(
         self, tenant: str, learner: str, *, stored_by: int | None = None
@@ -570,7 +561,7 @@ class _ApplyViews:
         start: int,
         target: int,
         learners: list[tuple[str, str]],
-        catalogues: dict[str, CatalogueIndex],
+        catalogue: CatalogueIndex,
         last: bool,
     ) -> None:
         self.owner = owner
@@ -578,7 +569,7 @@ class _ApplyViews:
         self.start = start
         self.target = target
         self.learners = learners
-        self.catalogues = catalogues
+        self.catalogue = catalogue
         self.last = last
 
     def __call__(self, curs: Any, held: Positions) -> bool:
@@ -595,10 +586,9 @@ class _ApplyViews:
         if self.learners:
             facts = owner.load_facts(curs, self.learners, self.target)
             records: list[CourseRecord] = []
-            for (tenant, _), learner_facts in facts.items():
+            for learner_facts in facts.values():
                 if learner_facts:
-                    catalogue = self.catalogues.get(tenant) or CatalogueIndex()
-                    records.extend(evaluate(learner_facts, catalogue))
+                    records.extend(evaluate(learner_facts, self.catalogue))
             owner.replace_rows(curs, self.names, self.learners, records)
         if self.last:
             for name in self.names:
