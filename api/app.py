@@ -9,9 +9,15 @@ import falcon
 
 from api import errors
 from api.cors import CorsMiddleware
-from api.middleware import AuthMiddleware, RequestLogMiddleware, XapiVersionMiddleware
+from api.middleware import (
+    AuthMiddleware,
+    LedgerPositionMiddleware,
+    RequestLogMiddleware,
+    XapiVersionMiddleware,
+)
 from api.transport import TransportMiddleware, XapiApp
 from api.v1.catalogue import CoursesResource, PathsResource
+from api.v1.projections import ProjectionsResource
 from api.xapi.about import AboutResource
 from api.xapi.activities import ActivitiesResource
 from api.xapi.agents import AgentsResource
@@ -73,6 +79,7 @@ def create_app(
             TransportMiddleware(settings.max_body_bytes),
             XapiVersionMiddleware(queries.consistent_through),
             AuthMiddleware(ledger),
+            LedgerPositionMiddleware(lambda: int(ledger.recorder.max_notification_id() or 0)),
         ],
         max_body_bytes=settings.max_body_bytes,
     )
@@ -95,4 +102,5 @@ def create_app(
     catalogue = (Catalogue(ledger), CatalogueQueries(ledger), settings.max_body_bytes)
     app.add_route("/v1/catalogue/courses", CoursesResource(*catalogue))
     app.add_route("/v1/catalogue/paths", PathsResource(*catalogue))
+    app.add_route("/v1/projections", ProjectionsResource(ledger))
     return app
