@@ -9,8 +9,15 @@ import falcon
 
 from api import errors
 from api.cors import CorsMiddleware
-from api.middleware import AuthMiddleware, RequestLogMiddleware, XapiVersionMiddleware
+from api.middleware import (
+    AuthMiddleware,
+    LedgerPositionMiddleware,
+    RequestLogMiddleware,
+    XapiVersionMiddleware,
+)
 from api.transport import TransportMiddleware, XapiApp
+from api.v1.catalogue import CoursesResource, PathsResource
+from api.v1.projections import ProjectionsResource
 from api.v1.reports import ReportResource
 from api.xapi.about import AboutResource
 from api.xapi.activities import ActivitiesResource
@@ -18,8 +25,10 @@ from api.xapi.agents import AgentsResource
 from api.xapi.documents import ActivityProfileResource, AgentProfileResource, StateResource
 from api.xapi.statements import StatementsResource
 from ledger.application import Ledger
+from ledger.catalogue import Catalogue
 from ledger.documents import Documents
 from ledger.settings import Settings
+from projections.catalogue_query import CatalogueQueries
 from projections.definitions_store import DefinitionsProjection
 from projections.document_query import DocumentQueries
 from projections.reports import REPORTS, ReportQueries, TrackingWaiter
@@ -72,6 +81,7 @@ def create_app(
             TransportMiddleware(settings.max_body_bytes),
             XapiVersionMiddleware(queries.consistent_through),
             AuthMiddleware(ledger),
+            LedgerPositionMiddleware(lambda: int(ledger.recorder.max_notification_id() or 0)),
         ],
         max_body_bytes=settings.max_body_bytes,
     )
@@ -91,6 +101,10 @@ def create_app(
     app.add_route("/xapi/activities/state", StateResource(*documents))
     app.add_route("/xapi/activities/profile", ActivityProfileResource(*documents))
     app.add_route("/xapi/agents/profile", AgentProfileResource(*documents))
+    catalogue = (Catalogue(ledger), CatalogueQueries(ledger), settings.max_body_bytes)
+    app.add_route("/v1/catalogue/courses", CoursesResource(*catalogue))
+    app.add_route("/v1/catalogue/paths", PathsResource(*catalogue))
+    app.add_route("/v1/projections", ProjectionsResource(ledger))
     # learning reports (issue 5)
     reports, waiter = ReportQueries(ledger), TrackingWaiter(ledger)
     for name, report in REPORTS.items():

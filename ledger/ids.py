@@ -6,6 +6,8 @@ import json
 from functools import lru_cache
 from uuid import UUID, uuid5
 
+from ledger.xapi.equivalence import normalise_iri
+
 #: The root namespace of every Learning Ledger identifier. Never change it: ids derive from it.
 LEDGER_NAMESPACE = UUID("6f1d7a52-3b0e-4c1a-9d5e-2a8f4b7c9e10")
 
@@ -54,3 +56,16 @@ def document_aggregate_id(
     """
     key = json.dumps([kind, activity, agent, registration, document_id], ensure_ascii=False)
     return uuid5(tenant_namespace(tenant), f"document:{key}")
+
+
+def catalogue_aggregate_id(tenant: str, kind: str, iri: str) -> UUID:
+    """Return the id of the catalogue entry (a Course or LearningPath aggregate) for `iri`.
+
+    Args:
+        tenant: the tenant.
+        kind: `course` or `path`.
+        iri: the course's or path's IRI as given; it is compared in its normalised form
+            (RFC 3987 §5.3.2.1), so `HTTPS://Example.com/c` and `https://example.com/c` are
+            one entry.
+    """
+    return uuid5(tenant_namespace(tenant), f"{kind}:{normalise_iri(iri)}")

@@ -20,6 +20,8 @@ from ledger.xapi.versions import V1, V2
 _PACKAGE: Final = "schemas"
 #: Folder of the xAPI Statement schemas, relative to `schemas/`.
 _XAPI: Final = "xapi"
+#: Folder of the ledger's own `/v1/` API document schemas (catalogue), relative to `schemas/`.
+_V1: Final = "v1"
 
 
 def _root() -> Traversable:
@@ -83,4 +85,20 @@ def statement_validator(version: str) -> Validator:
     schema = load_schema(f"{_XAPI}/statement-{version}.json")
     Draft202012Validator.check_schema(schema)
     validator: Validator = Draft202012Validator(schema, registry=_xapi_registry())
+    return validator
+
+
+@cache
+def v1_validator(name: str) -> Validator:
+    """Return the (cached) validator of the `/v1/` document schema `schemas/v1/<name>.json`.
+
+    Args:
+        name: the document kind, e.g. `course` or `learning-path`.
+
+    Raises:
+        FileNotFoundError: There is no such schema.
+    """
+    schema = load_schema(f"{_V1}/{name}.json")
+    Draft202012Validator.check_schema(schema)
+    validator: Validator = Draft202012Validator(schema)
     return validator
