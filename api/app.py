@@ -31,7 +31,8 @@ from ledger.settings import Settings
 from projections.catalogue_query import CatalogueQueries
 from projections.definitions_store import DefinitionsProjection
 from projections.document_query import DocumentQueries
-from projections.reports import REPORTS, ReportQueries, TrackingWaiter
+from projections.learning_store import LearningProjections
+from projections.reports import REPORTS, ReportQueries
 from projections.statement_query import StatementQueries
 from projections.store import open_ledger
 
@@ -106,7 +107,7 @@ def create_app(
     app.add_route("/v1/catalogue/paths", PathsResource(*catalogue))
     app.add_route("/v1/projections", ProjectionsResource(ledger))
     # learning reports (issue 5)
-    reports, waiter = ReportQueries(ledger), TrackingWaiter(ledger)
+    reports, learning = ReportQueries(ledger), LearningProjections(ledger)
     for name, report in REPORTS.items():
-        app.add_route(f"/v1/reports/{name}", ReportResource(report, ledger, reports, waiter))
+        app.add_route(f"/v1/reports/{name}", ReportResource(report, ledger, reports, learning))
     return app

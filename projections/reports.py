@@ -13,8 +13,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-import itertools
-import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -104,7 +102,6 @@ class Report:
         statuses: the values `status` may take.
         join: SQL after the table (e.g. a LEFT JOIN), or ''.
         module: whether the report has a `module` filter.
-        views: the projections whose position `min_position` waits for.
     """
 
     name: str
@@ -117,7 +114,6 @@ class Report:
     statuses: tuple[str, ...] = ()
     join: str = ""
     module: bool = False
-    views: tuple[str, ...] = ()
     default_sort: str = "learner"
 
     @property
@@ -173,7 +169,6 @@ ENROLLMENTS = Report(
     },
     status=_status("r"),
     statuses=STATUSES,
-    views=(tables.ENROLLMENTS,),
 )
 
 PROGRESS = Report(
@@ -200,7 +195,6 @@ PROGRESS = Report(
     statuses=STATUSES,
     join="LEFT JOIN {p}enrollments e ON e.tenant = r.tenant AND e.learner = r.learner "
     "AND e.course = r.course",
-    views=(tables.PROGRESS, tables.ENROLLMENTS),
 )
 
 SCORES = Report(
@@ -224,7 +218,6 @@ SCORES = Report(
     },
     windows={"scored": "latest_at"},
     module=True,
-    views=(tables.SCORES,),
 )
 
 COMPLETIONS = Report(
@@ -249,7 +242,6 @@ COMPLETIONS = Report(
         "expires_at": (_r("expires_at"), TIME),
     },
     windows={"completed": "completed_at", "expires": "expires_at"},
-    views=(tables.COMPLETIONS,),
 )
 
 CERTIFICATE_ELIGIBILITY = Report(
@@ -275,7 +267,6 @@ CERTIFICATE_ELIGIBILITY = Report(
     windows={"completed": "completed_at", "due": "due_at", "expires": "expires_at"},
     status=_eligibility("r"),
     statuses=ELIGIBILITIES,
-    views=(tables.CERTIFICATE_ELIGIBILITY,),
 )
 
 #: Every report by its name in the URL.
@@ -553,43 +544,3 @@ class PositionWaiter(Protocol):
     def wait_for(self, position: int, timeout: float) -> bool:
         """Return whether the projections reached `position` within `timeout` seconds."""
         ...
-
-
-class TrackingWaiter(StoreReader):
-    """Waits by polling the views' tracking rows (works whichever process runs them)."""
-
-    def __init__(
-        self,
-        ledger: Ledger,
-        views: Sequence[str] = tuple(tables.VIEWS),
-        *,
-        interval: float = 0.05,
-        clock: Callable[[], float] = time.monotonic,
-        sleep: Callable[[float], None] = time.sleep,
-    ) -> None:
-        super().__init__(ledger)
-        self.views = tuple(views)
-        self.interval = interval
-        self.clock = clock
-        self.sleep = sleep
-
-    def position(self) -> int:
-        """The position every view has reached (0 when one has no tracking row yet)."""
-        marks = ", ".join(["%s"] * len(self.views))
-        rows = self._rows(
-            f"SELECT name, position FROM {self.prefix}{tables.TRACKING} WHERE name IN ({marks})",
-            list(self.views),
-        )
-        found = {name: int(position) for name, position in rows}
-        return min((found.get(view, 0) for view in self.views), default=0)
-
-    def wait_for(self, position: int, timeout: float) -> bool:
-        """Return whether every view reached `position` within `timeout` seconds."""
-        deadline = self.clock() + timeout
-        for attempt in itertools.count():
-            if self.position() >= position:
-                return True
-            if self.clock() >= deadline:
-                return False
-            self.sleep(min(self.interval * (attempt + 1), 0.5))
-        return False  # pragma: no cover - the loop only ends by returning

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import csv
 import io
-import itertools
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
@@ -20,7 +19,7 @@ from ledger.application import Ledger
 from ledger.xapi.ifi import ifi_key
 from projections import learning_tables as tables
 from projections.learners import learner_id
-from tests.conftest import basic
+from tests.conftest import basic, xapi_headers
 from tests.learning_rows import create_learning_tables, insert, ms
 
 TENANT = "default"
@@ -530,13 +529,8 @@ def resource(client: testing.TestClient, report: str) -> Any:
     return client.app._router.find(f"/v1/reports/{report}")[0]
 
 
-def test_min_position_reached_answers_the_rows(rows, client, ledger):
-    insert(
-        ledger,
-        tables.TRACKING,
-        *({"name": name, "position": 40, "version": 1} for name in tables.VIEWS),
-    )
-    response = get(client, "enrollments", min_position=40)
+def test_min_position_reached_answers_the_rows(rows, client):
+    response = get(client, "enrollments", min_position=0)
     assert response.status_code == 200
     assert len(response.json["items"]) == 6
 
@@ -552,16 +546,23 @@ def test_min_position_not_reached_answers_503_with_retry_after(rows, client):
     assert get(client, "enrollments", min_position=10).status_code == 200
 
 
-def test_tracking_waiter_waits_until_every_view_reaches_the_position(rows, ledger):
-    from projections.reports import TrackingWaiter
-
-    ticks = itertools.count()
-    waiter = TrackingWaiter(ledger, clock=lambda: next(ticks) * 0.1, sleep=lambda _: None)
-    assert not waiter.wait_for(1, 0.5)
-    insert(
-        ledger,
-        tables.TRACKING,
-        *({"name": name, "position": 5, "version": 1} for name in tables.VIEWS),
+def test_a_write_then_a_report_at_its_position_shows_the_write(client):
+    """Read your writes: the report waits for the projections to reach X-Ledger-Position."""
+    course = {"id": C1, "title": "Safety", "modules": [{"id": M1, "moveOn": "Passed"}]}
+    response = client.simulate_put(
+        "/v1/catalogue/courses", json=course, headers={"Authorization": basic()}
     )
-    assert waiter.wait_for(5, 0.5)
-    assert not waiter.wait_for(6, 0.5)
+    assert response.status_code == 201, response.text
+    statement = {
+        "actor": ADA,
+        "verb": {"id": "http://adlnet.gov/expapi/verbs/passed"},
+        "object": {"id": M1},
+        "result": {"score": {"scaled": 0.75}},
+    }
+    response = client.simulate_post("/xapi/statements", json=statement, headers=xapi_headers())
+    assert response.status_code == 200, response.text
+    position = response.headers["x-ledger-position"]
+    found = items(client, "scores", min_position=position, module=M1)
+    assert [(row["learner"], row["best"]) for row in found] == [(ADA, 0.75)]
+    found = items(client, "enrollments", min_position=position)
+    assert [(row["learner_id"], row["status"]) for row in found] == [(lid(ADA), "passed")]
