@@ -17,6 +17,7 @@ from api.middleware import (
 )
 from api.transport import TransportMiddleware, XapiApp
 from api.v1.catalogue import CoursesResource, PathsResource
+from api.v1.learners import TranscriptResource
 from api.v1.projections import ProjectionsResource
 from api.v1.reports import ReportResource
 from api.xapi.about import AboutResource
@@ -35,6 +36,7 @@ from projections.learning_store import LearningProjections
 from projections.reports import REPORTS, ReportQueries
 from projections.statement_query import StatementQueries
 from projections.store import open_ledger
+from projections.transcript import Transcripts
 
 
 class _StderrHandler(logging.StreamHandler):
@@ -110,4 +112,7 @@ def create_app(
     reports, learning = ReportQueries(ledger), LearningProjections(ledger)
     for name, report in REPORTS.items():
         app.add_route(f"/v1/reports/{name}", ReportResource(report, ledger, reports, learning))
+    app.add_route(
+        "/v1/learners/{learner_id}/transcript", TranscriptResource(Transcripts(ledger, learning))
+    )
     return app

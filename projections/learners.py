@@ -36,7 +36,8 @@ def learner_key(value: str, pointer: str = "?learner") -> str:
     except (binascii.Error, UnicodeDecodeError, ValueError):
         key = ""
     if not key or learner_id(key) != value or not key.startswith(_PREFIXES) or "\x00" in key:
-        raise InvalidInputError(f"{pointer} is not a learner id", [Problem(pointer, problem)])
+        name = pointer.lstrip("?/")
+        raise InvalidInputError(f"{name} is not a learner id", [Problem(pointer, problem)])
     return key
 
 
