@@ -49,8 +49,9 @@ TIME = "time"  # ms since the epoch → ISO 8601 UTC string
 MODULES = "modules"  # JSON text of module states (their `last_at` shown as a time)
 JSON = "json"  # JSON text
 
-#: The value a NULL sorts as (first ascending, last descending), by kind of sort key.
-_NULL_LOW = {TIME: str(-(2**62)), INT: str(-(2**62)), FLOAT: "-1e300", TEXT: "''"}
+#: The value a NULL sorts as (first ascending, last descending), by kind of a nullable sort
+#: key. Text sort keys are never NULL and stay bare, so an index on them serves the order.
+_NULL_LOW = {TIME: str(-(2**62)), INT: str(-(2**62)), FLOAT: "-1e300"}
 
 
 def _status(alias: str) -> Callable[[int], str]:
@@ -321,8 +322,10 @@ def build_sql(
     """
     now = query.now
     sort_sql, sort_kind = report.sorts[query.sort or report.default_sort]
-    sort_expr = f"COALESCE({sort_sql(now)}, {_NULL_LOW[sort_kind]})"
-    key_exprs = [sort_expr, *(f"r.{name}" for name in report.key)]
+    sort_expr = sort_sql(now)
+    if sort_kind in _NULL_LOW:
+        sort_expr = f"COALESCE({sort_expr}, {_NULL_LOW[sort_kind]})"
+    key_exprs = [sort_expr, *(f"r.{name}" for name in report.key if f"r.{name}" != sort_expr)]
     select = ["r.learner", *(column.sql(now) for column in report.columns), *key_exprs]
     where = ["r.tenant = %s"]
     params: list[Any] = []
