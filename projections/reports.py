@@ -49,9 +49,21 @@ TIME = "time"  # ms since the epoch → ISO 8601 UTC string
 MODULES = "modules"  # JSON text of module states (their `last_at` shown as a time)
 JSON = "json"  # JSON text
 
-#: The value a NULL sorts as (first ascending, last descending), by kind of a nullable sort
-#: key. Text sort keys are never NULL and stay bare, so an index on them serves the order.
-_NULL_LOW = {TIME: str(-(2**62)), INT: str(-(2**62)), FLOAT: "-1e300"}
+# -- the parts of a sorted report: a sort key that may be NULL (a time, a score) is read in two
+# parts, rows that have it (in its order) and rows that do not (in the report's key order):
+# NULLs come last ascending, first descending. Each part is one keyset query an index serves,
+# which a COALESCE over the column would defeat. Text sort keys are never NULL: one part.
+ALL = "all"
+SET = "set"
+UNSET = "unset"
+
+
+def parts(report: Report, query: ReportQuery) -> tuple[str, ...]:
+    """The parts of a query's rows, in the order they are read."""
+    _, kind = report.sorts[query.sort or report.default_sort]
+    if kind == TEXT:
+        return (ALL,)
+    return (UNSET, SET) if query.descending else (SET, UNSET)
 
 
 def _status(alias: str) -> Callable[[int], str]:
@@ -311,23 +323,46 @@ class Page:
     next_key: tuple[Any, ...] | None
 
 
-def build_sql(
-    report: Report, query: ReportQuery, prefix: str, limit: int | None
-) -> tuple[str, list[Any]]:
-    """Return the SQL (with `%s` placeholders) and parameters of a report query.
+def _sort_key(report: Report, query: ReportQuery, part: str) -> tuple[str, list[str]]:
+    """The sort expression, and the expressions of a part's sort key."""
+    sort_sql, _ = report.sorts[query.sort or report.default_sort]
+    sort_expr = sort_sql(query.now)
+    keys = [f"r.{name}" for name in report.key if f"r.{name}" != sort_expr]
+    return sort_expr, keys if part == UNSET else [sort_expr, *keys]
 
-    The statement selects the report's columns, then the sort key (sort expression and the
-    report's key columns) the next page goes on after. Filters on lists (courses, learners)
-    are each one `IN`; several lists of one kind (a `course` and a `path` filter) must all hold.
+
+def key_fits(report: Report, query: ReportQuery) -> bool:
+    """Whether `query.after` is a key of this query (a part and that part's key values)."""
+    if query.after is None:
+        return True
+    order = parts(report, query)
+    part = query.after[0] if query.after else None
+    if not isinstance(part, int) or isinstance(part, bool) or not 0 <= part < len(order):
+        return False
+    return len(query.after) - 1 == len(_sort_key(report, query, order[part])[1])
+
+
+def build_sql(
+    report: Report,
+    query: ReportQuery,
+    prefix: str,
+    limit: int | None,
+    part: str = ALL,
+    after: Sequence[Any] | None = None,
+) -> tuple[str, list[Any]]:
+    """Return the SQL (with `%s` placeholders) and parameters of one part of a report query.
+
+    The statement selects the report's columns, then the sort key (the sort expression, except
+    in the UNSET part, and the report's key columns) the next page goes on after `after`.
+    Filters on lists (courses, learners) are each one `IN`; several lists of one kind (a
+    `course` and a `path` filter) must all hold.
     """
     now = query.now
-    sort_sql, sort_kind = report.sorts[query.sort or report.default_sort]
-    sort_expr = sort_sql(now)
-    if sort_kind in _NULL_LOW:
-        sort_expr = f"COALESCE({sort_expr}, {_NULL_LOW[sort_kind]})"
-    key_exprs = [sort_expr, *(f"r.{name}" for name in report.key if f"r.{name}" != sort_expr)]
+    sort_expr, key_exprs = _sort_key(report, query, part)
     select = ["r.learner", *(column.sql(now) for column in report.columns), *key_exprs]
     where = ["r.tenant = %s"]
+    if part != ALL:
+        where.append(f"{sort_expr} IS {'NOT ' if part == SET else ''}NULL")
     params: list[Any] = []
     for column, values_lists in (("course", query.courses), ("learner", query.learners)):
         for values in values_lists:
@@ -350,10 +385,10 @@ def build_sql(
     if query.module is not None:
         where.append("r.module = %s")
         params.append(query.module)
-    if query.after is not None:
+    if after is not None:
         op = "<" if query.descending else ">"
         where.append(f"({', '.join(key_exprs)}) {op} ({', '.join(['%s'] * len(key_exprs))})")
-        params.extend(query.after)
+        params.extend(after)
     direction = " DESC" if query.descending else ""
     sql = (
         f"SELECT {', '.join(select)} FROM {prefix}{report.table} r "
@@ -440,25 +475,39 @@ class ReportQueries(StoreReader):
         rows: list[Row] = []
         next_key: tuple[Any, ...] | None = None
         last_key: tuple[Any, ...] | None = None
-        for values in self._select(tenant, report, query, limit + 1, stream=False):
+        for part, values in self._select(tenant, report, query, limit + 1, stream=False):
             if len(rows) == limit:
                 next_key = last_key
                 break
             rows.append(show_row(report, values, query.now))
-            last_key = tuple(values[1 + len(report.columns) :])
+            last_key = (part, *values[1 + len(report.columns) :])
         return Page(rows, next_key)
 
     def stream(self, tenant: str, report: Report, query: ReportQuery) -> Iterator[Row]:
         """Yield every matching row, in order, holding only a cursor's batch in memory."""
-        for values in self._select(tenant, report, query, None, stream=True):
+        for _, values in self._select(tenant, report, query, None, stream=True):
             yield show_row(report, values, query.now)
 
     def _select(
         self, tenant: str, report: Report, query: ReportQuery, limit: int | None, *, stream: bool
-    ) -> Iterator[Sequence[Any]]:
-        sql, params = build_sql(report, query, self.prefix, limit)
-        with self._iterate(sql, [tenant, *params], stream) as rows:
-            yield from rows
+    ) -> Iterator[tuple[int, Sequence[Any]]]:
+        """Yield (part, row) of at most `limit` rows, part after part, after `query.after`."""
+        order = parts(report, query)
+        start, after = 0, None
+        if query.after is not None:
+            start, after = int(query.after[0]), tuple(query.after[1:])
+        left = limit
+        for part in range(start, len(order)):
+            sql, params = build_sql(
+                report, query, self.prefix, left, order[part], after if part == start else None
+            )
+            with self._iterate(sql, [tenant, *params], stream) as rows:
+                for values in rows:
+                    yield part, values
+                    if left is not None:
+                        left -= 1
+            if left == 0:
+                return
 
     @contextmanager
     def _iterate(self, sql: str, params: list[Any], stream: bool) -> Iterator[Iterator[Any]]:
@@ -531,11 +580,16 @@ def decode_cursor(
             )
         return int(data["n"]), tuple(data["k"])
     except (ValueError, KeyError, TypeError, UnicodeError):
-        raise InvalidInputError(
-            "the cursor is not valid: it was changed, or made for another report or tenant; "
-            "start again without a cursor",
-            [Problem("?cursor", "not a cursor this ledger issued for this report")],
-        ) from None
+        raise bad_cursor() from None
+
+
+def bad_cursor() -> InvalidInputError:
+    """The 400 for a cursor that was changed, made up, or made for another report."""
+    return InvalidInputError(
+        "the cursor is not valid: it was changed, or made for another report or tenant; "
+        "start again without a cursor",
+        [Problem("?cursor", "not a cursor this ledger issued for this report")],
+    )
 
 
 # -- waiting for the projections ----------------------------------------------------------------

@@ -29,8 +29,10 @@ from projections.reports import (
     PositionWaiter,
     Report,
     ReportQueries,
+    bad_cursor,
     decode_cursor,
     encode_cursor,
+    key_fits,
     query_digest,
 )
 
@@ -87,6 +89,8 @@ class ReportResource:
         if "cursor" in params:
             now, after = decode_cursor(secret, tenant, report.name, digest, params["cursor"])
             query = replace(query, now=now, after=after)
+            if not key_fits(report, query):
+                raise bad_cursor()
         resp.content_type = FORMATS[fmt]
         if fmt != "json" and limit is None:
             rows = self.queries.stream(tenant, report, query)
