@@ -33,7 +33,8 @@ from projections.catalogue_query import CatalogueQueries
 from projections.definitions_store import DefinitionsProjection
 from projections.document_query import DocumentQueries
 from projections.learning_store import LearningProjections
-from projections.reports import REPORTS, ReportQueries
+from projections.report_query import ReportQueries
+from projections.reports import REPORTS
 from projections.statement_query import StatementQueries
 from projections.store import open_ledger
 from projections.transcript import Transcripts

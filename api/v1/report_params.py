@@ -12,7 +12,8 @@ from ledger.xapi import is_iri
 from ledger.xapi.equivalence import normalise_iri
 from ledger.xapi.ifi import ifi_key
 from projections.learners import learner_key
-from projections.reports import DEFAULT_LIMIT, MAX_LIMIT, Report, ReportQuery
+from projections.report_query import DEFAULT_LIMIT, MAX_LIMIT, ReportQuery
+from projections.reports import Report
 
 Params = list[tuple[str, str]]
 

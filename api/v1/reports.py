@@ -25,9 +25,8 @@ from api.v1.report_params import (
 )
 from ledger.application import Ledger
 from ledger.errors import Problem, ProjectionsBehindError
-from projections.reports import (
+from projections.report_query import (
     PositionWaiter,
-    Report,
     ReportQueries,
     bad_cursor,
     decode_cursor,
@@ -35,6 +34,7 @@ from projections.reports import (
     key_fits,
     query_digest,
 )
+from projections.reports import Report
 
 SCOPES = ("reports:read", "admin")
 #: Seconds a request with `min_position` waits for the projections before answering 503.

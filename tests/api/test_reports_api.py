@@ -420,7 +420,7 @@ def test_a_tampered_cursor_is_refused(many, client):
 
 def test_a_signed_cursor_whose_key_does_not_fit_the_query_is_refused(many, client, ledger):
     """A cursor of another release's key shape (signed, so not tampered with) is a 400."""
-    from projections.reports import encode_cursor, query_digest
+    from projections.report_query import encode_cursor, query_digest
 
     digest = query_digest([("sort", "enrolled_at")])
     secret = ledger.tenant_secret(TENANT)
