@@ -63,28 +63,11 @@ _FACT_COLUMNS = (
     "completed, success, scaled, progress, minutes, path, after_course, source, voided_stored"
 )
 _FACT_TYPES = [
-    "text",
-    "text",
-    "text",
-    "text",
-    "text",
-    "int8",
-    "int8",
-    "int8",
-    "int8",
-    "text",
-    "int8",
-    "int8",
-    "float8",
-    "float8",
-    "float8",
-    "text",
-    "text",
-    "text",
-    "int8",
+    *("text", "text", "text", "text", "text", "int8", "int8", "int8", "int4", "text", "int4"),
+    *("int4", "float8", "float8", "float8", "text", "text", "text", "int8"),
 ]
 _CATALOGUE_COLUMNS = "tenant, kind, id, revision, document, retired, position, recorded"
-_CATALOGUE_TYPES = ["text", "text", "text", "int8", "text", "int8", "int8", "int8"]
+_CATALOGUE_TYPES = ["text", "text", "text", "int4", "text", "int4", "int8", "int8"]
 _VOID_COLUMNS = "tenant, statement, position, stored"
 _VOID_TYPES = ["text", "text", "int8", "int8"]
 
@@ -221,6 +204,7 @@ class LearningProjections:
             stop = notifications[-1].id
         parsed = _Parsed(position, stop, len(notifications), [], [], [])
         millis: dict[str, int] = {}  # a write's statements share one `stored`
+        seen: set[tuple[str, str, str, str]] = set()
         for note in notifications:
             if note.topic == RECORDED_TOPIC:
                 state = orjson.loads(note.state)
@@ -234,7 +218,10 @@ class LearningProjections:
                     parsed.voids.append((tenant, target, note.id, at))
                     continue
                 for fact in facts_of(tenant, note.id, at, statement, catalogue):
-                    parsed.facts.append(_fact_row(fact))
+                    key = (tenant, fact.statement, fact.course, fact.module)
+                    if key not in seen:  # one fact per statement, course and module
+                        seen.add(key)
+                        parsed.facts.append(_fact_row(fact))
                 continue
             kind, change = topic_meaning(note.topic) or (COURSE, "")
             retired = change == RETIRED
@@ -280,13 +267,34 @@ class LearningProjections:
         return catalogue
 
     def _write(
-        self, curs: Any, table: str, columns: str, types: Sequence[str], rows: list[Any]
+        self,
+        curs: Any,
+        table: str,
+        columns: str,
+        types: Sequence[str],
+        rows: list[Any],
+        *,
+        new: bool = False,
     ) -> None:
-        """Insert rows in bulk (PostgreSQL: one INSERT … unnest; SQLite: executemany)."""
+        """Insert rows in bulk, keeping a row already there (PostgreSQL: INSERT … unnest;
+        SQLite: executemany).
+
+        Args:
+            new: the rows are known not to be there (under the tracking lock): on PostgreSQL
+                they are copied in (binary COPY), several times faster.
+        """
         if not rows:
             return
+        if self.postgres and new:
+            with curs.copy(
+                self.sql(f"COPY {{s}}{table} ({columns}) FROM STDIN (FORMAT BINARY)")
+            ) as copy:
+                copy.set_types(list(types))
+                for row in rows:
+                    copy.write_row(row)
+            return
         if self.postgres:
-            arrays = ", ".join(f"%s::{kind}[]" for kind in types)
+            arrays = ", ".join(f"%b::{kind}[]" for kind in types)
             curs.execute(
                 self.sql(
                     f"INSERT INTO {{s}}{table} ({columns}) SELECT * FROM unnest({arrays}) "
@@ -423,7 +431,7 @@ class LearningProjections:
                 curs.execute(
                     self.sql(
                         f"DELETE FROM {{s}}{table} WHERE (tenant, learner) IN "
-                        "(SELECT * FROM unnest(%s::text[], %s::text[]))"
+                        "(SELECT * FROM unnest(%b::text[], %b::text[]))"
                     ),
                     [[t for t, _ in learners], [learner for _, learner in learners]],
                 )
@@ -432,7 +440,7 @@ class LearningProjections:
                     f"DELETE FROM {table} WHERE tenant = ? AND learner = ?", list(learners)
                 )
             columns, types = view_columns(table)
-            self._write(curs, table, columns, types, rows[table])
+            self._write(curs, table, columns, types, rows[table], new=True)
 
     # -- rebuilding -----------------------------------------------------------------------------
 
@@ -543,7 +551,7 @@ class _ApplyFacts:
         if position != parsed.expected:
             return position
         owner._write(curs, tables.CATALOGUE, _CATALOGUE_COLUMNS, _CATALOGUE_TYPES, parsed.catalogue)
-        owner._write(curs, tables.FACTS, _FACT_COLUMNS, _FACT_TYPES, parsed.facts)
+        owner._write(curs, tables.FACTS, _FACT_COLUMNS, _FACT_TYPES, parsed.facts, new=True)
         owner._write(curs, tables.VOIDS, _VOID_COLUMNS, _VOID_TYPES, parsed.voids)
         if parsed.voids or parsed.facts:
             owner._mark_voided(curs, parsed.expected, parsed.stop)

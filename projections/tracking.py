@@ -25,6 +25,8 @@ from ledger.recorders import LedgerPostgresRecorder, LedgerSQLiteRecorder
 _T = TypeVar("_T")
 #: Chunk size of `IN (…)` lists on SQLite.
 CHUNK = 500
+#: Seconds the work under the lock may compute between two statements (PostgreSQL).
+WORK_SECONDS = 120
 
 #: The tracking rows held by `locked`: name → (position, version).
 Positions = dict[str, tuple[int, int]]
@@ -74,7 +76,7 @@ class Tracking:
         On SQLite pass at most `CHUNK` values.
         """
         if self.postgres:
-            return f"{column} = ANY(%s)", [list(values)]
+            return f"{column} = ANY(%b)", [list(values)]
         return f"{column} IN ({','.join(['%s'] * len(values))})", list(values)
 
     def states(self, names: Sequence[str]) -> Positions:
@@ -139,6 +141,9 @@ class Tracking:
         ):
             if wait is not None:
                 curs.execute(f"SET LOCAL lock_timeout = '{max(1, int(wait * 1000))}ms'")
+            # The work may compute between its statements (evaluating learners) for longer
+            # than the pool's idle-in-transaction limit allows an idle session.
+            curs.execute(f"SET LOCAL idle_in_transaction_session_timeout = '{WORK_SECONDS}s'")
             try:
                 held = self._hold(curs, versions, " FOR UPDATE")
             except psycopg.errors.LockNotAvailable:
