@@ -254,13 +254,23 @@ class LearningProjections:
             )
         return parsed
 
-    def _catalogue(self, position: int) -> CatalogueIndex:
-        """Return the catalogue of every tenant as of `position`, from the stored revisions."""
-        rows = self.tracking.read(
+    def _catalogue(
+        self, position: int, tenant: str | None = None, recorded_by: int | None = None
+    ) -> CatalogueIndex:
+        """Return the catalogue as of `position`, from the stored revisions (of one tenant,
+        and recorded at or before a time, if given)."""
+        sql = (
             "SELECT tenant, kind, id, revision, document, retired FROM {s}learning_catalogue "
-            "WHERE position <= %s ORDER BY position",
-            (position,),
+            "WHERE position <= %s"
         )
+        params: list[Any] = [position]
+        if tenant is not None:
+            sql += " AND tenant = %s"
+            params.append(tenant)
+        if recorded_by is not None:
+            sql += " AND recorded <= %s"
+            params.append(recorded_by)
+        rows = self.tracking.read(sql + " ORDER BY position", params)
         catalogue = CatalogueIndex()
         for tenant, kind, iri, revision, document, retired in rows:
             catalogue.apply(tenant, kind, iri, int(revision), orjson.loads(document), bool(retired))
@@ -513,12 +523,24 @@ class LearningProjections:
 
     # -- reading --------------------------------------------------------------------------------
 
-    def select_catalogue(self, position: int | None = None) -> CatalogueIndex:
-        """Return the catalogue (every revision of every tenant's entries) as of the log
-        position `position` (None: as far as stage one has got)."""
+    def select_catalogue(
+        self,
+        tenant: str | None = None,
+        *,
+        position: int | None = None,
+        recorded_by: int | None = None,
+    ) -> CatalogueIndex:
+        """Return the catalogue index (every revision) as stage one holds it.
+
+        Args:
+            tenant: only this tenant's entries (None: every tenant's).
+            position: as of this log position (None: as far as stage one has got).
+            recorded_by: only revisions recorded at or before this time (ms), e.g. a
+                transcript's `as_of`.
+        """
         if position is None:
             position = self.tracking.states([FACTS]).get(FACTS, (0, 0))[0]
-        return self._catalogue(position)
+        return self._catalogue(position, tenant, recorded_by)
 
     def select_facts(
         self, tenant: str, learner: str, *, stored_by: int | None = None
