@@ -49,8 +49,9 @@ VERSIONS: dict[str, int] = {FACTS: 1, **{name: 1 for name in VIEWS}}
 #: Log positions per batch for catch-ups that answer a request; rebuilds use `REBUILD_BATCH`.
 BATCH = 1000
 REBUILD_BATCH = 10_000
-#: Learners evaluated per transaction of a view.
-LEARNER_BATCH = 2000
+#: Learners evaluated per transaction of the views (SQLite: the transaction holds the
+#: database's write lock, so fewer).
+LEARNER_BATCH = {True: 2000, False: 500}
 
 #: The events the facts are drawn from: statements and catalogue revisions.
 TOPICS = [RECORDED_TOPIC, *CATALOGUE_TOPICS]
@@ -372,7 +373,8 @@ class LearningProjections:
         learners = self._touched(start, target)
         catalogue = self._catalogue(target)
         versions = {name: self.versions[name] for name in names}
-        chunks = [learners[i : i + LEARNER_BATCH] for i in range(0, len(learners), LEARNER_BATCH)]
+        size = LEARNER_BATCH[self.postgres]
+        chunks = [learners[i : i + size] for i in range(0, len(learners), size)]
         chunks = chunks or [[]]
         done = 0
         for index, chunk in enumerate(chunks):
