@@ -131,9 +131,8 @@ class CatalogueItem(Aggregate):
         cls, tenant: str, catalogue_id: str, document: dict[str, Any], when: datetime
     ) -> CatalogueItem:
         """Create an entry with its first document, recorded at `when`."""
-        defined = cast(type[CatalogueItem.Defined], getattr(cls, "Defined"))  # noqa: B009
         return cls._create(
-            defined, tenant=tenant, catalogue_id=catalogue_id, document=document, timestamp=when
+            cls.Defined, tenant=tenant, catalogue_id=catalogue_id, document=document, timestamp=when
         )
 
     def revise(self, document: dict[str, Any], when: datetime) -> None:

@@ -141,7 +141,9 @@ def _course_problems(document: dict[str, Any]) -> list[Problem]:
     """The checks of a course that its schema cannot express."""
     problems: list[Problem] = []
     _check_iri(problems, document.get("id"), "/id")
-    modules = _check_distinct(problems, _items(document.get("modules"), "/modules", "id"), "module")
+    modules = _check_distinct(
+        problems, _items(document.get("modules"), "/modules", "id"), "module id"
+    )
     criteria = document.get("criteria")
     if isinstance(criteria, dict):
         required = _items(criteria.get("requiredModules"), "/criteria/requiredModules")

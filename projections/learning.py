@@ -7,13 +7,14 @@ and the transcript as of any time, so all three agree.
 **Facts** (`facts_of`). A statement says something about a learner in a course when:
 
 - its actor is an Agent (a Group's statements give no facts; the learner is `ifi_key(actor)`);
-- an Activity it names is in a course in force (not retired) for the tenant: a module by the
-  object's id or by a `context.contextActivities` parent or grouping Activity (per course the
-  most specific wins: object, then parent, then grouping; every module of that level gives a
-  fact), or the course itself by the object's id, or by a parent/grouping Activity when no
-  module of that course matched. Statements that match no course give no facts.
+- an Activity it names is a course in force (not retired) for the tenant or one of its modules:
+  the object, or a `context.contextActivities` parent or grouping Activity. Per course the
+  most specific level that matched wins (the object, then the parents, then the groupings):
+  each module matched at that level gets a fact, or, when none is a module, the course itself
+  does. The verb applies to what matched: "completed" on a lesson whose parent is a module
+  completes the module. Statements that match no course give no facts.
 - a learning path in force is the object of `registered`: one ENROLLED fact per course of the
-  path (in force), `path` set; with `unlockNext`, `after` names the previous course.
+  path in force, `path` set; with `unlockNext`, `after` names the previous course in force.
 
 The verb gives the kind (ADL, cmi5, common verbs; see `VERB_KINDS`; any other verb on a
 matched Activity is ACTIVITY). The result gives the rest: `scaled` = `result.score.scaled`, else
@@ -28,8 +29,12 @@ at the statement's log position; its `timestamp` is the statement's.
 **Records** (`evaluate`), one per course the learner has facts in, from live facts only, in
 the order (timestamp, position) whatever order they come in:
 
-- Revision: the one of the learner's latest fact in the course; its modules, moveOn and
-  criteria decide. A fact's success was judged at extraction under the fact's own revision.
+- Revisions: each fact is judged under the revision it names (the one in force when its
+  statement was recorded): its success at extraction (masteryScore), and here whether the
+  course completed with it (required modules, moveOn), the completion's validity and, for an
+  enrollment, the deadline. The record shows the revision of the learner's latest fact in the
+  course: its modules (their states, `required`, `met`) and its minimumScore. A completion
+  under an earlier revision stands when a later one adds a module.
 - Module satisfaction (cmi5 moveOn): Completed ← a completed fact; Passed ← a success; both
   for CompletedAndPassed (in any statements); either for CompletedOrPassed; NotApplicable is
   always satisfied; a `waived` or `satisfied` fact satisfies any module; summed attended minutes
@@ -42,8 +47,9 @@ the order (timestamp, position) whatever order they come in:
   made it, or a required module's moveOn is Passed / CompletedAndPassed, or a CompletedOrPassed
   module was passed.
 - With `validityDays`, each completion expires validity days later, and recertification needs
-  the modules again: the first fact after a completion starts a new cycle in which every module
-  is unsatisfied (until then the modules show the cycle that completed). Without validity there
+  the modules again: the first fact that could satisfy something, timed after a completion,
+  starts a new cycle in which every module is unsatisfied (until then the modules show the
+  cycle that completed). Completion times therefore strictly increase. Without validity there
   is one completion; later facts update scores, progress and module states only.
 - Course score: the best course-level score if any, else the mean of the best scores of the
   required modules that have scores (None when none has). `latest` likewise with latest scores.
@@ -240,6 +246,7 @@ class _Tenant:
     courses: dict[str, dict[int, CourseSpec]] = field(default_factory=dict)
     current: dict[str, CourseSpec] = field(default_factory=dict)  # courses in force
     activities: dict[str, list[Match]] = field(default_factory=dict)  # comparison IRI → matches
+    latest: dict[tuple[str, str], int] = field(default_factory=dict)  # (kind, id) → revision
     paths: dict[str, Json] = field(default_factory=dict)  # paths in force
     path_documents: dict[str, Json] = field(default_factory=dict)  # latest, retired or not
 
@@ -278,7 +285,12 @@ class CatalogueIndex:
         """
         state = self._tenants.setdefault(tenant, _Tenant())
         key = normalise_iri(catalogue_id)
+        newest = state.latest.get((kind, key), 0) <= revision
+        if newest:
+            state.latest[kind, key] = revision
         if kind == PATH:
+            if not newest:
+                return  # an older revision, applied late: nothing in force changes
             if document:
                 state.path_documents[key] = document
             if retired:
@@ -295,8 +307,7 @@ class CatalogueIndex:
                 return
             spec = CourseSpec.of(previous.document, revision)
         revisions[revision] = spec
-        in_force = state.current.get(key)
-        if in_force is not None and in_force.revision > revision:
+        if not newest:
             return  # an older revision, applied late: history only
         self._unindex(state, key)
         if retired:
@@ -341,6 +352,18 @@ class CatalogueIndex:
         if state is None:
             return []
         return list(state.activities.get(normalise_iri(iri), ()))
+
+    def match(self, tenant: str, statement: Json) -> list[Match]:
+        """Return the courses in force (and modules) a statement's Activities name.
+
+        The rules of `facts_of` without its learner and verb checks (a path is not matched).
+        """
+        state = self._tenants.get(tenant)
+        if state is None:
+            return []
+        obj = statement["object"]
+        object_id = obj.get("id") if obj.get("objectType", "Activity") == "Activity" else None
+        return _match(state, object_id, statement.get("context"))
 
     def spec(self, tenant: str, course: str, revision: int) -> CourseSpec | None:
         """Return a course revision (the latest one at or before `revision` if it is unknown)."""
@@ -388,32 +411,17 @@ def facts_of(
     state = catalogue._tenants.get(tenant)
     if state is None:
         return []
-    activities = state.activities
     obj = statement["object"]
     object_id = obj.get("id") if obj.get("objectType", "Activity") == "Activity" else None
-    # Every match with its level: 0 the object, 1 a parent, 2 a grouping Activity.
-    found: list[tuple[int, Match]] = []
-    if object_id is not None:
-        object_key = normalise_iri(object_id)
-        matches = activities.get(object_key)
-        if matches:
-            found.extend((0, m) for m in matches)
-    context = statement.get("context")
-    lists = context.get("contextActivities") if context is not None else None
-    if lists:
-        for level, name in enumerate(_CONTEXT_LEVELS, 1):
-            for activity in lists.get(name) or ():
-                matches = activities.get(normalise_iri(activity["id"]))
-                if matches:
-                    found.extend((level, m) for m in matches)
+    matches = _match(state, object_id, statement.get("context"))
     verb = statement["verb"]["id"]
     kind = VERB_KINDS.get(verb)
     if kind is None:
         kind = VERB_KINDS.get(normalise_iri(verb), ACTIVITY)
     path = None
     if kind == ENROLLED and object_id is not None and state.paths:
-        path = state.paths.get(object_key)
-    if not found and path is None:
+        path = state.paths.get(normalise_iri(object_id))
+    if not matches and path is None:
         return []
     actor = statement["actor"]
     if actor.get("objectType") == "Group":
@@ -421,41 +429,58 @@ def facts_of(
     learner = ifi_key(actor)
     if learner is None:
         return []
-    base = _Base.of(tenant, learner, position, stored_ms, statement, kind, context)
+    base = _Base.of(tenant, learner, position, stored_ms, statement, kind)
     facts: list[Fact] = []
     seen: set[str] = set()
     if path is not None:
+        path_key = normalise_iri(path["id"])
         previous = ""
         for course_id in path["courses"]:
             course = normalise_iri(course_id)
             spec = state.current.get(course)
-            if spec is not None and course not in seen:
-                seen.add(course)
-                after = previous if path.get("unlockNext") else ""
-                facts.append(base.fact(course, "", spec, None, path=object_key, after=after))
-            previous = course
-    if found:
-        best: dict[str, int] = {}
-        for level, match in found:
-            if best.get(match.course, 3) > level:
-                best[match.course] = level
-        for course, level in best.items():
-            if course in seen:
-                continue
+            if spec is None or course in seen:
+                continue  # a retired course is skipped: the next one follows the one before
             seen.add(course)
-            module_matches = [m for lv, m in found if lv == level and m.course == course]
-            modules = [m for m in module_matches if m.module]
-            if not modules:
-                spec = module_matches[0].spec
-                facts.append(base.fact(course, "", spec, None))
-                continue
-            done: set[str] = set()
-            for match in modules:
-                if match.module not in done:
-                    done.add(match.module)
-                    spec_module = match.spec.modules[match.module]
-                    facts.append(base.fact(course, match.module, match.spec, spec_module))
+            after = previous if path.get("unlockNext") else ""
+            facts.append(base.fact(spec, None, path=path_key, after=after))
+            previous = course
+    for match in matches:
+        if match.course not in seen:
+            module = match.spec.modules[match.module] if match.module else None
+            facts.append(base.fact(match.spec, module))
     return facts
+
+
+def _match(state: _Tenant, object_id: str | None, context: Json | None) -> list[Match]:
+    """Return the (course, module) pairs a statement is about (see the module docstring)."""
+    activities = state.activities
+    out: list[Match] = []
+    if object_id is not None:
+        matches = activities.get(normalise_iri(object_id))
+        if matches:
+            out.extend(matches)  # one match per course: an IRI is a course or one module of it
+    lists = context.get("contextActivities") if context is not None else None
+    if not lists:
+        return out
+    for name in _CONTEXT_LEVELS:
+        listed = lists.get(name)
+        if not listed:
+            continue
+        level: dict[str, list[Match]] = {}
+        for activity in (listed,) if isinstance(listed, dict) else listed:
+            matches = activities.get(normalise_iri(activity["id"]))
+            if matches:
+                for match in matches:
+                    level.setdefault(match.course, []).append(match)
+        if not level:
+            continue
+        decided = {match.course for match in out}
+        for course, matched in level.items():
+            if course in decided:
+                continue
+            modules = [m for m in matched if m.module] or matched[:1]
+            out.extend({m.module: m for m in modules}.values())
+    return out
 
 
 @dataclass(frozen=True, slots=True)
@@ -485,7 +510,6 @@ class _Base:
         stored_ms: int,
         statement: Json,
         kind: str,
-        context: Json | None,
     ) -> _Base:
         completed = kind == COMPLETED
         success: bool | None = True if kind == PASSED else False if kind == FAILED else None
@@ -510,6 +534,7 @@ class _Base:
                 if isinstance(duration, str):
                     minutes = duration_minutes(duration)
         source = "xapi"
+        context = statement.get("context")
         if context is not None:
             extensions = context.get("extensions")
             if extensions is not None:
@@ -534,14 +559,12 @@ class _Base:
 
     def fact(
         self,
-        course: str,
-        module: str,
         spec: CourseSpec,
         module_spec: ModuleSpec | None,
         path: str = "",
         after: str = "",
     ) -> Fact:
-        """Return the fact about one course (or module) under the revision `spec`."""
+        """Return the fact about a course (or a module of it) under the revision `spec`."""
         success = self.success
         if (
             success is None
@@ -553,8 +576,8 @@ class _Base:
         return Fact(
             tenant=self.tenant,
             learner=self.learner,
-            course=course,
-            module=module,
+            course=spec.key,
+            module=module_spec.key if module_spec is not None else "",
             statement=self.statement,
             position=self.position,
             stored=self.stored,
@@ -764,7 +787,11 @@ class _Evaluation:
         if not events:
             return None
         events.sort(key=lambda e: (e[0], e[1], e[2]))
-        walk = _Walk(spec, events[0][3])
+        specs = {spec.revision: spec}
+        for fact in facts:
+            if fact.revision not in specs:
+                specs[fact.revision] = self._catalogue.spec(tenant, course, fact.revision) or spec
+        walk = _Walk(spec, specs, events[0][3])
         for at, _, _, fact in events:
             walk.step(at, fact)
         return walk.record(tenant, learner, course, max(f.position for f in facts))
@@ -773,10 +800,9 @@ class _Evaluation:
 class _Walk:
     """The state of one course while a learner's facts are walked in time order."""
 
-    def __init__(self, spec: CourseSpec, first: Fact) -> None:
-        self.spec = spec
-        self.validity = spec.validity_days * DAY_MS if spec.validity_days else None
-        self.deadline = spec.deadline_days * DAY_MS if spec.deadline_days else None
+    def __init__(self, spec: CourseSpec, specs: Mapping[int, CourseSpec], first: Fact) -> None:
+        self.spec = spec  # the revision the record shows
+        self.specs = specs  # every revision a fact names
         self.source = first.source
         self.path = first.path
         self.enrolled_at: int | None = None
@@ -795,8 +821,9 @@ class _Walk:
 
     def enroll(self, at: int, fact: Fact) -> None:
         """Start an enrollment."""
+        deadline = self.specs[fact.revision].deadline_days
         self.enrolled_at = at
-        self.due_at = at + self.deadline if self.deadline is not None else None
+        self.due_at = at + deadline * DAY_MS if deadline else None
         self.source = fact.source
         self.path = fact.path
         self.withdrawn_at = None
@@ -831,21 +858,21 @@ class _Walk:
                 self.cycles.setdefault(fact.module, _Cycle()).touched = True
             return
         if self.done:
-            if self.validity is None:
-                self._note(fact)  # module states still follow; no second completion
+            last = self.completions[-1]
+            if last.expires_at is None or at <= last.completed_at:
+                self._note(fact)  # module states still follow; no second completion (yet)
                 return
             self.cycles = {}  # recertification: the modules start over
             self.done = False
         passed_course = self._note(fact)
+        spec = self.specs[fact.revision]
         if fact.module:
             passed_course = False
-            if not self.spec.required or not all(
-                self._met(module) for module in self.spec.required
-            ):
+            if not spec.required or not all(self._met(spec, key) for key in spec.required):
                 return
         elif not (fact.completed or fact.kind == SATISFIED or fact.success is True):
             return
-        self._complete(at, fact, passed_course)
+        self._complete(spec, at, fact, passed_course)
 
     def _note(self, fact: Fact) -> bool:
         """Record a satisfying fact in its module's cycle; return whether it passes the course."""
@@ -866,26 +893,27 @@ class _Walk:
             cycle.satisfied = True
         return False
 
-    def _met(self, key: str) -> bool:
-        module = self.spec.modules.get(key)
+    def _met(self, spec: CourseSpec, key: str) -> bool:
+        module = spec.modules.get(key)
         if module is None:
             return False
         cycle = self.cycles.get(key)
         return module.move_on == _NOT_APPLICABLE if cycle is None else cycle.is_met(module)
 
-    def _complete(self, at: int, fact: Fact, passed_course: bool) -> None:
+    def _complete(self, spec: CourseSpec, at: int, fact: Fact, passed_course: bool) -> None:
         passed = passed_course or any(
-            self._passes(module) for module in self.spec.required if module in self.spec.modules
+            self._passes(spec, key) for key in spec.required if key in spec.modules
         )
+        validity = spec.validity_days * DAY_MS if spec.validity_days else None
         first = not self.completed_in_enrollment
         on_time = not first or self.due_at is None or at <= self.due_at
         self.completions.append(
             Completion(
                 completed_at=at,
                 passed=passed,
-                score=self.score()[0],
-                revision=self.spec.revision,
-                expires_at=at + self.validity if self.validity is not None else None,
+                score=self.score(spec)[0],
+                revision=spec.revision,
+                expires_at=at + validity if validity is not None else None,
                 on_time=on_time,
                 statement=fact.statement,
             )
@@ -893,20 +921,20 @@ class _Walk:
         self.completed_in_enrollment = True
         self.done = True
 
-    def _passes(self, key: str) -> bool:
-        move_on = self.spec.modules[key].move_on
+    def _passes(self, spec: CourseSpec, key: str) -> bool:
+        move_on = spec.modules[key].move_on
         if move_on in _PASS_MOVE_ON:
             return True
         cycle = self.cycles.get(key)
         return move_on == "CompletedOrPassed" and cycle is not None and cycle.passed
 
-    def score(self) -> tuple[float | None, float | None]:
-        """Return the course score now: (best, latest)."""
+    def score(self, spec: CourseSpec) -> tuple[float | None, float | None]:
+        """Return the course score now under a revision: (best, latest)."""
         if self.course.best is not None:
             return self.course.best, self.course.latest
         scored = [
             self.scores[m]
-            for m in self.spec.required
+            for m in spec.required
             if m in self.scores and self.scores[m].best is not None
         ]
         if not scored:
@@ -926,7 +954,7 @@ class _Walk:
                 module=key,
                 move_on=module.move_on,
                 state=cycle.state(module),
-                satisfied=self._met(key),
+                satisfied=self._met(spec, key),
                 progress=scores.progress,
                 best=scores.best,
                 latest=scores.latest,
@@ -935,8 +963,8 @@ class _Walk:
                 last_at=scores.last_at,
             )
         required = list(spec.required)
-        met = [key for key in required if self._met(key)]
-        best, latest = self.score()
+        met = [key for key in required if self._met(spec, key)]
+        best, latest = self.score(spec)
         last = self.completions[-1] if self.completions else None
         if self.withdrawn_at is not None:
             status = STATUS_WITHDRAWN

@@ -49,8 +49,9 @@ VERSIONS: dict[str, int] = {FACTS: 1, **{name: 1 for name in VIEWS}}
 #: Log positions per batch for catch-ups that answer a request; rebuilds use `REBUILD_BATCH`.
 BATCH = 1000
 REBUILD_BATCH = 10_000
-#: Learners evaluated per transaction of a view.
-LEARNER_BATCH = 2000
+#: Learners evaluated per transaction of the views (SQLite: the transaction holds the
+#: database's write lock, so fewer).
+LEARNER_BATCH = {True: 2000, False: 500}
 
 #: The events the facts are drawn from: statements and catalogue revisions.
 TOPICS = [RECORDED_TOPIC, *CATALOGUE_TOPICS]
@@ -63,28 +64,11 @@ _FACT_COLUMNS = (
     "completed, success, scaled, progress, minutes, path, after_course, source, voided_stored"
 )
 _FACT_TYPES = [
-    "text",
-    "text",
-    "text",
-    "text",
-    "text",
-    "int8",
-    "int8",
-    "int8",
-    "int8",
-    "text",
-    "int8",
-    "int8",
-    "float8",
-    "float8",
-    "float8",
-    "text",
-    "text",
-    "text",
-    "int8",
+    *("text", "text", "text", "text", "text", "int8", "int8", "int8", "int4", "text", "int4"),
+    *("int4", "float8", "float8", "float8", "text", "text", "text", "int8"),
 ]
 _CATALOGUE_COLUMNS = "tenant, kind, id, revision, document, retired, position, recorded"
-_CATALOGUE_TYPES = ["text", "text", "text", "int8", "text", "int8", "int8", "int8"]
+_CATALOGUE_TYPES = ["text", "text", "text", "int4", "text", "int4", "int8", "int8"]
 _VOID_COLUMNS = "tenant, statement, position, stored"
 _VOID_TYPES = ["text", "text", "int8", "int8"]
 
@@ -221,6 +205,7 @@ class LearningProjections:
             stop = notifications[-1].id
         parsed = _Parsed(position, stop, len(notifications), [], [], [])
         millis: dict[str, int] = {}  # a write's statements share one `stored`
+        seen: set[tuple[str, str, str, str]] = set()
         for note in notifications:
             if note.topic == RECORDED_TOPIC:
                 state = orjson.loads(note.state)
@@ -234,7 +219,10 @@ class LearningProjections:
                     parsed.voids.append((tenant, target, note.id, at))
                     continue
                 for fact in facts_of(tenant, note.id, at, statement, catalogue):
-                    parsed.facts.append(_fact_row(fact))
+                    key = (tenant, fact.statement, fact.course, fact.module)
+                    if key not in seen:  # one fact per statement, course and module
+                        seen.add(key)
+                        parsed.facts.append(_fact_row(fact))
                 continue
             kind, change = topic_meaning(note.topic) or (COURSE, "")
             retired = change == RETIRED
@@ -267,26 +255,57 @@ class LearningProjections:
             )
         return parsed
 
-    def _catalogue(self, position: int) -> CatalogueIndex:
-        """Return the catalogue of every tenant as of `position`, from the stored revisions."""
-        rows = self.tracking.read(
+    def _catalogue(
+        self, position: int, tenant: str | None = None, recorded_by: int | None = None
+    ) -> CatalogueIndex:
+        """Return the catalogue as of `position`, from the stored revisions (of one tenant,
+        and recorded at or before a time, if given)."""
+        sql = (
             "SELECT tenant, kind, id, revision, document, retired FROM {s}learning_catalogue "
-            "WHERE position <= %s ORDER BY position",
-            (position,),
+            "WHERE position <= %s"
         )
+        params: list[Any] = [position]
+        if tenant is not None:
+            sql += " AND tenant = %s"
+            params.append(tenant)
+        if recorded_by is not None:
+            sql += " AND recorded <= %s"
+            params.append(recorded_by)
+        rows = self.tracking.read(sql + " ORDER BY position", params)
         catalogue = CatalogueIndex()
         for tenant, kind, iri, revision, document, retired in rows:
             catalogue.apply(tenant, kind, iri, int(revision), orjson.loads(document), bool(retired))
         return catalogue
 
     def _write(
-        self, curs: Any, table: str, columns: str, types: Sequence[str], rows: list[Any]
+        self,
+        curs: Any,
+        table: str,
+        columns: str,
+        types: Sequence[str],
+        rows: list[Any],
+        *,
+        new: bool = False,
     ) -> None:
-        """Insert rows in bulk (PostgreSQL: one INSERT … unnest; SQLite: executemany)."""
+        """Insert rows in bulk, keeping a row already there (PostgreSQL: INSERT … unnest;
+        SQLite: executemany).
+
+        Args:
+            new: the rows are known not to be there (under the tracking lock): on PostgreSQL
+                they are copied in (binary COPY), several times faster.
+        """
         if not rows:
             return
+        if self.postgres and new:
+            with curs.copy(
+                self.sql(f"COPY {{s}}{table} ({columns}) FROM STDIN (FORMAT BINARY)")
+            ) as copy:
+                copy.set_types(list(types))
+                for row in rows:
+                    copy.write_row(row)
+            return
         if self.postgres:
-            arrays = ", ".join(f"%s::{kind}[]" for kind in types)
+            arrays = ", ".join(f"%b::{kind}[]" for kind in types)
             curs.execute(
                 self.sql(
                     f"INSERT INTO {{s}}{table} ({columns}) SELECT * FROM unnest({arrays}) "
@@ -354,7 +373,8 @@ class LearningProjections:
         learners = self._touched(start, target)
         catalogue = self._catalogue(target)
         versions = {name: self.versions[name] for name in names}
-        chunks = [learners[i : i + LEARNER_BATCH] for i in range(0, len(learners), LEARNER_BATCH)]
+        size = LEARNER_BATCH[self.postgres]
+        chunks = [learners[i : i + size] for i in range(0, len(learners), size)]
         chunks = chunks or [[]]
         done = 0
         for index, chunk in enumerate(chunks):
@@ -423,7 +443,7 @@ class LearningProjections:
                 curs.execute(
                     self.sql(
                         f"DELETE FROM {{s}}{table} WHERE (tenant, learner) IN "
-                        "(SELECT * FROM unnest(%s::text[], %s::text[]))"
+                        "(SELECT * FROM unnest(%b::text[], %b::text[]))"
                     ),
                     [[t for t, _ in learners], [learner for _, learner in learners]],
                 )
@@ -432,7 +452,7 @@ class LearningProjections:
                     f"DELETE FROM {table} WHERE tenant = ? AND learner = ?", list(learners)
                 )
             columns, types = view_columns(table)
-            self._write(curs, table, columns, types, rows[table])
+            self._write(curs, table, columns, types, rows[table], new=True)
 
     # -- rebuilding -----------------------------------------------------------------------------
 
@@ -505,12 +525,24 @@ class LearningProjections:
 
     # -- reading --------------------------------------------------------------------------------
 
-    def select_catalogue(self, position: int | None = None) -> CatalogueIndex:
-        """Return the catalogue (every revision of every tenant's entries) as of the log
-        position `position` (None: as far as stage one has got)."""
+    def select_catalogue(
+        self,
+        tenant: str | None = None,
+        *,
+        position: int | None = None,
+        recorded_by: int | None = None,
+    ) -> CatalogueIndex:
+        """Return the catalogue index (every revision) as stage one holds it.
+
+        Args:
+            tenant: only this tenant's entries (None: every tenant's).
+            position: as of this log position (None: as far as stage one has got).
+            recorded_by: only revisions recorded at or before this time (ms), e.g. a
+                transcript's `as_of`.
+        """
         if position is None:
             position = self.tracking.states([FACTS]).get(FACTS, (0, 0))[0]
-        return self._catalogue(position)
+        return self._catalogue(position, tenant, recorded_by)
 
     def select_facts(
         self, tenant: str, learner: str, *, stored_by: int | None = None
@@ -543,7 +575,7 @@ class _ApplyFacts:
         if position != parsed.expected:
             return position
         owner._write(curs, tables.CATALOGUE, _CATALOGUE_COLUMNS, _CATALOGUE_TYPES, parsed.catalogue)
-        owner._write(curs, tables.FACTS, _FACT_COLUMNS, _FACT_TYPES, parsed.facts)
+        owner._write(curs, tables.FACTS, _FACT_COLUMNS, _FACT_TYPES, parsed.facts, new=True)
         owner._write(curs, tables.VOIDS, _VOID_COLUMNS, _VOID_TYPES, parsed.voids)
         if parsed.voids or parsed.facts:
             owner._mark_voided(curs, parsed.expected, parsed.stop)

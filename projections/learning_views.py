@@ -183,7 +183,7 @@ _LEARNER = [("tenant", "text"), ("learner", "text"), ("course", "text")]
 _COLUMNS: dict[str, list[tuple[str, str]]] = {
     tables.ENROLLMENTS: [
         *_LEARNER,
-        ("revision", "int8"),
+        ("revision", "int4"),
         ("status", "text"),
         ("source", "text"),
         ("path", "text"),
@@ -198,10 +198,10 @@ _COLUMNS: dict[str, list[tuple[str, str]]] = {
     ],
     tables.PROGRESS: [
         *_LEARNER,
-        ("revision", "int8"),
+        ("revision", "int4"),
         ("fraction", "float8"),
-        ("required", "int8"),
-        ("met", "int8"),
+        ("required", "int4"),
+        ("met", "int4"),
         ("modules", "text"),
         ("last_activity_at", "int8"),
         ("position", "int8"),
@@ -209,7 +209,7 @@ _COLUMNS: dict[str, list[tuple[str, str]]] = {
     tables.SCORES: [
         *_LEARNER,
         ("module", "text"),
-        ("attempts", "int8"),
+        ("attempts", "int4"),
         ("best", "float8"),
         ("latest", "float8"),
         ("latest_at", "int8"),
@@ -220,23 +220,23 @@ _COLUMNS: dict[str, list[tuple[str, str]]] = {
         ("module", "text"),
         ("statement", "text"),
         ("scaled", "float8"),
-        ("success", "int8"),
+        ("success", "int4"),
         ("happened", "int8"),
     ],
     tables.COMPLETIONS: [
         *_LEARNER,
         ("completed_at", "int8"),
-        ("passed", "int8"),
+        ("passed", "int4"),
         ("score", "float8"),
-        ("revision", "int8"),
+        ("revision", "int4"),
         ("expires_at", "int8"),
-        ("on_time", "int8"),
+        ("on_time", "int4"),
         ("statement", "text"),
         ("position", "int8"),
     ],
     tables.CERTIFICATE_ELIGIBILITY: [
         *_LEARNER,
-        ("revision", "int8"),
+        ("revision", "int4"),
         ("status", "text"),
         ("unmet", "text"),
         ("completed_at", "int8"),
@@ -248,6 +248,6 @@ _COLUMNS: dict[str, list[tuple[str, str]]] = {
 
 
 def view_columns(table: str) -> tuple[str, list[str]]:
-    """Return a view table's column list (for INSERT) and its PostgreSQL array types."""
+    """Return a view table's column list (for INSERT) and its PostgreSQL column types."""
     columns = _COLUMNS[table]
     return ", ".join(name for name, _ in columns), [kind for _, kind in columns]

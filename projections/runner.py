@@ -37,6 +37,8 @@ SQLITE_POLL = 0.1
 POSTGRES_POLL = 3.0
 #: Seconds between a standing-by runner's tries for an advisory lock.
 STANDBY_RETRY = 3.0
+#: Seconds a catch-up runs before the runner checks whether it is asked to stop.
+ROUND = 2.0
 #: Seconds to wait after a failed round before the next (the store may be restarting).
 BACKOFF = 1.0
 
@@ -91,11 +93,15 @@ class Runner:
         self.learning = learning
         self.definitions = definitions
         self.groups = [
-            _Group(LEARNING, learning.ensure, lambda: learning.catch_up().complete),
+            _Group(
+                LEARNING,
+                learning.ensure,
+                lambda: learning.catch_up(ROUND, batch_size=REBUILD_BATCH).complete,
+            ),
             _Group(
                 DEFINITIONS,
                 definitions.ensure,
-                lambda: definitions.catch_up(batch_size=REBUILD_BATCH).complete,
+                lambda: definitions.catch_up(ROUND, batch_size=REBUILD_BATCH).complete,
             ),
         ]
         self.postgres = ledger.settings.is_postgres

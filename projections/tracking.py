@@ -25,6 +25,8 @@ from ledger.recorders import LedgerPostgresRecorder, LedgerSQLiteRecorder
 _T = TypeVar("_T")
 #: Chunk size of `IN (…)` lists on SQLite.
 CHUNK = 500
+#: Seconds the work under the lock may compute between two statements (PostgreSQL).
+WORK_SECONDS = 120
 
 #: The tracking rows held by `locked`: name → (position, version).
 Positions = dict[str, tuple[int, int]]
@@ -74,7 +76,7 @@ class Tracking:
         On SQLite pass at most `CHUNK` values.
         """
         if self.postgres:
-            return f"{column} = ANY(%s)", [list(values)]
+            return f"{column} = ANY(%b)", [list(values)]
         return f"{column} IN ({','.join(['%s'] * len(values))})", list(values)
 
     def states(self, names: Sequence[str]) -> Positions:
@@ -108,13 +110,19 @@ class Tracking:
 
     def _hold(self, curs: Any, versions: Mapping[str, int], lock: str) -> Positions:
         names = sorted(versions)
-        curs.executemany(
-            self.sql(
-                f"INSERT INTO {{s}}{self.table} (name, position, version) "
-                "VALUES (%s, 0, %s) ON CONFLICT (name) DO NOTHING"
-            ),
-            [(name, versions[name]) for name in names],
-        )
+        held = self._select(curs, names, lock)
+        if len(held) < len(names):  # a first run: make the missing rows at position 0
+            curs.executemany(
+                self.sql(
+                    f"INSERT INTO {{s}}{self.table} (name, position, version) "
+                    "VALUES (%s, 0, %s) ON CONFLICT (name) DO NOTHING"
+                ),
+                [(name, versions[name]) for name in names if name not in held],
+            )
+            held = self._select(curs, names, lock)
+        return held
+
+    def _select(self, curs: Any, names: list[str], lock: str) -> Positions:
         where, params = self.in_list("name", names)
         curs.execute(
             self.sql(
@@ -139,6 +147,9 @@ class Tracking:
         ):
             if wait is not None:
                 curs.execute(f"SET LOCAL lock_timeout = '{max(1, int(wait * 1000))}ms'")
+            # The work may compute between its statements (evaluating learners) for longer
+            # than the pool's idle-in-transaction limit allows an idle session.
+            curs.execute(f"SET LOCAL idle_in_transaction_session_timeout = '{WORK_SECONDS}s'")
             try:
                 held = self._hold(curs, versions, " FOR UPDATE")
             except psycopg.errors.LockNotAvailable:
@@ -186,8 +197,13 @@ class Tracking:
         )
 
     def reset(self, curs: Any, name: str, version: int, tables: Sequence[str]) -> None:
-        """Empty a read model's tables, back to position 0 at `version` (inside `locked`)."""
-        for table in tables:
+        """Empty a read model's tables, back to position 0 at `version` (inside `locked`).
+
+        PostgreSQL truncates (no dead rows left for the rebuild to step over).
+        """
+        if self.postgres and tables:
+            curs.execute(self.sql("TRUNCATE " + ", ".join(f"{{s}}{table}" for table in tables)))
+        for table in () if self.postgres else tables:
             curs.execute(self.sql(f"DELETE FROM {{s}}{table}"))
         curs.execute(
             self.sql(f"UPDATE {{s}}{self.table} SET position = 0, version = %s WHERE name = %s"),
