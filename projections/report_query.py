@@ -24,7 +24,7 @@ from ledger.errors import InvalidInputError, Problem
 from ledger.xapi.equivalence import normalise_iri
 from projections import learning_tables as tables
 from projections.reading import StoreReader
-from projections.reports import TEXT, Report, Row, show_row
+from projections.reports import TEXT, Report, Row, Sql, show_row
 
 #: Rows a page holds unless `limit` says otherwise, and the most it may say.
 DEFAULT_LIMIT = 100
@@ -87,7 +87,7 @@ class Page:
 def _sort_key(report: Report, query: ReportQuery, part: str) -> tuple[str, list[str]]:
     """The sort expression, and the expressions of a part's sort key."""
     sort_sql, _ = report.sorts[query.sort or report.default_sort]
-    sort_expr = sort_sql(query.now)
+    sort_expr = sort_sql(Sql(query.now))
     keys = [f"r.{name}" for name in report.key if f"r.{name}" != sort_expr]
     return sort_expr, keys if part == UNSET else [sort_expr, *keys]
 
@@ -106,7 +106,7 @@ def key_fits(report: Report, query: ReportQuery) -> bool:
 def build_sql(
     report: Report,
     query: ReportQuery,
-    prefix: str,
+    dialect: Sql,
     limit: int | None,
     part: str = ALL,
     after: Sequence[Any] | None = None,
@@ -116,11 +116,13 @@ def build_sql(
     The statement selects the report's columns, then the sort key (the sort expression, except
     in the UNSET part, and the report's key columns) the next page goes on after `after`.
     Filters on lists (courses, learners) are each one `IN`; several lists of one kind (a
-    `course` and a `path` filter) must all hold.
+    `course` and a `path` filter) must all hold. `dialect` gives the store's (its `now` is
+    ignored: the query's is used).
     """
-    now = query.now
+    sql = Sql(query.now, dialect.prefix, dialect.postgres)
+    prefix = sql.prefix
     sort_expr, key_exprs = _sort_key(report, query, part)
-    select = ["r.learner", *(column.sql(now) for column in report.columns), *key_exprs]
+    select = ["r.learner", *(column.sql(sql) for column in report.columns), *key_exprs]
     where = ["r.tenant = %s"]
     if part != ALL:
         where.append(f"{sort_expr} IS {'NOT ' if part == SET else ''}NULL")
@@ -134,7 +136,7 @@ def build_sql(
             params.extend(values)
     if query.statuses:
         assert report.status is not None
-        where.append(f"{report.status(now)} IN ({', '.join(['%s'] * len(query.statuses))})")
+        where.append(f"{report.status(sql)} IN ({', '.join(['%s'] * len(query.statuses))})")
         params.extend(query.statuses)
     for column, since, until in query.windows:
         if since is not None:
@@ -151,19 +153,24 @@ def build_sql(
         where.append(f"({', '.join(key_exprs)}) {op} ({', '.join(['%s'] * len(key_exprs))})")
         params.extend(after)
     direction = " DESC" if query.descending else ""
-    sql = (
+    statement = (
         f"SELECT {', '.join(select)} FROM {prefix}{report.table} r "
         + report.join.format(p=prefix)
         + f" WHERE {' AND '.join(where)} ORDER BY "
         + ", ".join(expr + direction for expr in key_exprs)
     )
     if limit is not None:
-        sql += f" LIMIT {int(limit)}"
-    return sql, params
+        statement += f" LIMIT {int(limit)}"
+    return statement, params
 
 
 class ReportQueries(StoreReader):
     """Runs report queries against the learning view tables of a Ledger's store."""
+
+    @property
+    def dialect(self) -> Sql:
+        """The store's SQL dialect (the `now` in it is not used)."""
+        return Sql(0, self.prefix, self.postgres)
 
     def path_courses(self, tenant: str, path: str) -> tuple[str, ...] | None:
         """The courses (comparison form) of a learning path's latest non-retired revision.
@@ -209,7 +216,7 @@ class ReportQueries(StoreReader):
         left = limit
         for part in range(start, len(order)):
             sql, params = build_sql(
-                report, query, self.prefix, left, order[part], after if part == start else None
+                report, query, self.dialect, left, order[part], after if part == start else None
             )
             with self._iterate(sql, [tenant, *params], stream) as rows:
                 for values in rows:

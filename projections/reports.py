@@ -22,6 +22,7 @@ from projections.learning import current, eligibility_sql, overdue_sql, status_s
 from projections.learning_model import ELIGIBILITIES, STATUSES
 
 Row = dict[str, Any]
+Json = dict[str, Any]
 
 # -- column kinds: how a stored value is shown ---------------------------------------------------
 TEXT = "text"
@@ -32,40 +33,77 @@ BOOL = "bool"
 TIME = "time"  # ms since the epoch → ISO 8601 UTC string
 MODULES = "modules"  # JSON text of module states (their `last_at` shown as a time)
 JSON = "json"  # JSON text
+ATTEMPTS = "attempts"  # JSON text of [statement, scaled, success, ms] lists
 
 
-def _status(alias: str) -> Callable[[int], str]:
+@dataclass(frozen=True)
+class Sql:
+    """What a report's SQL depends on: the read-time `now` (ms) and the store's dialect."""
+
+    now: int
+    prefix: str = ""  # the quoted schema and a dot before table names (PostgreSQL), or ''
+    postgres: bool = False
+
+    @property
+    def at(self) -> str:
+        """`now` as a SQL literal."""
+        return str(int(self.now))
+
+
+SqlOf = Callable[[Sql], str]
+
+
+def _status(alias: str) -> SqlOf:
     """An enrollment's read-time status (`projections.learning.status_sql`) at `now`."""
-    return lambda now: status_sql(str(int(now)), f"{alias}.")
+    return lambda sql: status_sql(sql.at, f"{alias}.")
 
 
-def _eligibility(alias: str) -> Callable[[int], str]:
+def _eligibility(alias: str) -> SqlOf:
     """A certificate eligibility's read-time value at `now`."""
-    return lambda now: eligibility_sql(str(int(now)), f"{alias}.")
+    return lambda sql: eligibility_sql(sql.at, f"{alias}.")
 
 
-def _overdue(now: int) -> str:
+def _overdue(sql: Sql) -> str:
     """Whether an enrollment's deadline passed without a completion, as 1/0."""
-    return f"CASE WHEN {overdue_sql(str(int(now)), 'r.')} THEN 1 ELSE 0 END"
+    return f"CASE WHEN {overdue_sql(sql.at, 'r.')} THEN 1 ELSE 0 END"
 
 
-def _expired(now: int) -> str:
+def _expired(sql: Sql) -> str:
     """Whether a completion's validity has run out at `now`, as 1/0."""
-    return f"CASE WHEN r.expires_at <= {int(now)} THEN 1 ELSE 0 END"
+    return f"CASE WHEN r.expires_at <= {sql.at} THEN 1 ELSE 0 END"
+
+
+def _history(sql: Sql) -> str:
+    """Every scored attempt of a `scores` row, in time order, as JSON text."""
+    same = (
+        "a.tenant = r.tenant AND a.learner = r.learner AND a.course = r.course "
+        "AND a.module = r.module"
+    )
+    table = f"{sql.prefix}{tables.SCORES_ATTEMPTS}"
+    attempt = "a.statement, a.scaled, a.success, a.happened"
+    if sql.postgres:
+        return (
+            f"(SELECT COALESCE(json_agg(json_build_array({attempt}) "
+            f"ORDER BY a.happened, a.statement), '[]')::text FROM {table} a WHERE {same})"
+        )
+    return (
+        f"(SELECT json_group_array(json_array({attempt})) FROM "
+        f"(SELECT * FROM {table} a WHERE {same} ORDER BY a.happened, a.statement) a)"
+    )
 
 
 @dataclass(frozen=True)
 class Column:
-    """One column of a report: its name, its SQL (given `now`), how it is shown."""
+    """One column of a report: its name, its SQL, how it is shown."""
 
     name: str
-    sql: Callable[[int], str]
+    sql: SqlOf
     kind: str
 
 
 def stored(name: str, kind: str, alias: str = "r") -> Column:
     """A column shown as stored (converted by kind)."""
-    return Column(name, lambda now: f"{alias}.{name}", kind)
+    return Column(name, lambda sql: f"{alias}.{name}", kind)
 
 
 @dataclass(frozen=True)
@@ -91,9 +129,9 @@ class Report:
     table: str
     columns: tuple[Column, ...]
     key: tuple[str, ...]
-    sorts: dict[str, tuple[Callable[[int], str], str]]
+    sorts: dict[str, tuple[SqlOf, str]]
     windows: dict[str, str]
-    status: Callable[[int], str] | None = None
+    status: SqlOf | None = None
     statuses: tuple[str, ...] = ()
     join: str = ""
     module: bool = False
@@ -106,11 +144,11 @@ class Report:
         return ["learner_id", "learner", *(column.name for column in self.columns)]
 
 
-def _r(name: str) -> Callable[[int], str]:
-    return lambda now: f"r.{name}"
+def _r(name: str) -> SqlOf:
+    return lambda sql: f"r.{name}"
 
 
-_LEARNER_SORTS: dict[str, tuple[Callable[[int], str], str]] = {
+_LEARNER_SORTS: dict[str, tuple[SqlOf, str]] = {
     "learner": (_r("learner"), TEXT),
     "course": (_r("course"), TEXT),
 }
@@ -191,6 +229,7 @@ SCORES = Report(
         stored("best", FLOAT),
         stored("latest", FLOAT),
         stored("latest_at", TIME),
+        Column("history", _history, ATTEMPTS),
     ),
     key=("learner", "course", "module"),
     sorts={
@@ -285,6 +324,18 @@ def _modules(text: str) -> list[Any]:
     return shown
 
 
+def _attempts(text: str) -> list[Json]:
+    return [
+        {
+            "statement": statement,
+            "scaled": scaled,
+            "success": None if success is None else bool(success),
+            "at": _time(at),
+        }
+        for statement, scaled, success, at in orjson.loads(text)
+    ]
+
+
 _SHOW: dict[str, Callable[[Any], Any]] = {
     TEXT: lambda v: v,
     OPTIONAL_TEXT: lambda v: v or None,
@@ -294,6 +345,7 @@ _SHOW: dict[str, Callable[[Any], Any]] = {
     TIME: _time,
     MODULES: _modules,
     JSON: orjson.loads,
+    ATTEMPTS: _attempts,
 }
 
 

@@ -114,6 +114,19 @@ def rows(ledger: Ledger) -> Ledger:
     )  # fmt: skip
     insert(
         ledger,
+        tables.SCORES_ATTEMPTS,
+        *(
+            {"tenant": TENANT, "learner": key(ADA), "course": C1, "module": module,
+             "statement": statement, "scaled": scaled, "success": success, "happened": at}
+            for module, statement, scaled, success, at in [
+                ("", "s-2", 0.7, None, T0 + 5 * DAY),
+                ("", "s-1", 0.9, 1, T0 + 3 * DAY),
+                (M1, "s-3", 0.5, 0, T0 + 4 * DAY),
+            ]
+        ),
+    )  # fmt: skip
+    insert(
+        ledger,
         tables.COMPLETIONS,
         {"tenant": TENANT, "learner": key(ADA), "course": C1, "completed_at": T0 + 5 * DAY,
          "passed": 1, "score": 0.9, "revision": 1, "expires_at": T0 + 10 * DAY, "on_time": 1,
@@ -286,7 +299,15 @@ def test_scores_filter_by_module_and_show_course_scores_without_one(rows, client
         (None, 0.9, 0.7),
         (M1, 0.5, 0.5),
     ]
+    assert found[0]["history"] == [
+        {"statement": "s-1", "scaled": 0.9, "success": True, "at": "2026-01-04T00:00:00.000Z"},
+        {"statement": "s-2", "scaled": 0.7, "success": None, "at": "2026-01-06T00:00:00.000Z"},
+    ]
+    assert found[1]["history"] == [
+        {"statement": "s-3", "scaled": 0.5, "success": False, "at": "2026-01-05T00:00:00.000Z"}
+    ]
     assert [row["module"] for row in items(client, "scores", module=M1)] == [M1]
+    assert [row["history"] for row in items(client, "scores", learner=lid(CAT))] == [[]]
     assert get(client, "scores", status="passed").status_code == 400  # no status on scores
 
 
@@ -486,7 +507,9 @@ def test_csv_shows_booleans_and_lists(rows, client):
 
 def test_an_empty_csv_export_still_has_its_header(rows, client):
     response = get(client, "scores", format="csv", course="https://example.com/courses/none")
-    assert response.text == ("learner_id,learner,course,module,attempts,best,latest,latest_at\r\n")
+    assert response.text == (
+        "learner_id,learner,course,module,attempts,best,latest,latest_at,history\r\n"
+    )
 
 
 def test_paged_exports_give_the_next_page_in_a_link_header(many, client):

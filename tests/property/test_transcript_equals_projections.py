@@ -155,14 +155,31 @@ ENROLLMENT_FIELDS = (
 def expected_rows(course: Json) -> dict[str, Any]:
     """What each report shows of one course of a transcript."""
     progress, scores = course["progress"], course["scores"]
+
+    def history(module: str | None) -> list[Json]:
+        attempts = {
+            a["statement"]: {k: a[k] for k in ("statement", "scaled", "success", "at")}
+            for a in scores["attempts"]
+            if a["module"] == module
+        }
+        return sorted(attempts.values(), key=lambda a: (a["at"], a["statement"]))
+
     course_attempts = [a for a in scores["attempts"] if a["module"] is None]
     score_rows = []
     if scores["best"] is not None or scores["latest"] is not None or course_attempts:
-        score_rows.append((None, len(course_attempts), scores["best"], scores["latest"]))
+        score_rows.append(
+            (None, len(course_attempts), scores["best"], scores["latest"], history(None))
+        )
     for module in sorted(progress["modules"], key=lambda m: m["module"]):
         if module["attempts"] or module["best"] is not None or module["latest"] is not None:
             score_rows.append(
-                (module["module"], module["attempts"], module["best"], module["latest"])
+                (
+                    module["module"],
+                    module["attempts"],
+                    module["best"],
+                    module["latest"],
+                    history(module["module"]),
+                )
             )
     return {
         "enrollments": {name: course[name] for name in ENROLLMENT_FIELDS},
@@ -208,7 +225,10 @@ def shown_rows(rows: dict[str, list[Json]], course: str) -> dict[str, Any]:
             progress["modules"],
         ),
         "scores": sorted(
-            ((r["module"], r["attempts"], r["best"], r["latest"]) for r in of("scores")),
+            (
+                (r["module"], r["attempts"], r["best"], r["latest"], r["history"])
+                for r in of("scores")
+            ),
             key=lambda r: (r[0] is not None, r[0] or ""),
         ),
         "completions": sorted(completions, key=lambda c: c["completed_at"]),
