@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable, Iterator
+from collections.abc import Generator, Iterable, Iterator
 from typing import Any
 
 import orjson
@@ -48,7 +48,7 @@ def ndjson_lines(rows: Iterable[dict[str, Any]]) -> Iterator[bytes]:
         yield orjson.dumps(row) + b"\n"
 
 
-def chunked(lines: Iterable[bytes], size: int = CHUNK_BYTES) -> Iterator[bytes]:
+def chunked(lines: Iterable[bytes], size: int = CHUNK_BYTES) -> Generator[bytes, None, None]:
     """Join lines into chunks of about `size` bytes (fewer, larger writes to the socket)."""
     parts: list[bytes] = []
     held = 0
@@ -60,6 +60,22 @@ def chunked(lines: Iterable[bytes], size: int = CHUNK_BYTES) -> Iterator[bytes]:
             parts, held = [], 0
     if parts:
         yield b"".join(parts)
+
+
+def primed(chunks: Generator[bytes, None, None]) -> Generator[bytes, None, None]:
+    """Produce the first chunk now (the query runs, and fails, before the status is sent),
+    then stream the rest; closing the result closes `chunks` (and the cursor under it)."""
+    first = next(chunks, None)
+
+    def rest() -> Generator[bytes, None, None]:
+        try:
+            if first is not None:
+                yield first
+            yield from chunks
+        finally:
+            chunks.close()
+
+    return rest()
 
 
 def encode(fmt: str, columns: list[str], rows: Iterable[dict[str, Any]]) -> Iterator[bytes]:

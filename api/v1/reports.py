@@ -10,7 +10,7 @@ from urllib.parse import urlencode
 import falcon
 import orjson
 
-from api.v1.export import chunked, encode
+from api.v1.export import chunked, encode, primed
 from api.v1.report_params import (
     FORMATS,
     NOT_IN_DIGEST,
@@ -94,7 +94,7 @@ class ReportResource:
         resp.content_type = FORMATS[fmt]
         if fmt != "json" and limit is None:
             rows = self.queries.stream(tenant, report, query)
-            resp.stream = chunked(encode(fmt, report.column_names, rows))
+            resp.stream = primed(chunked(encode(fmt, report.column_names, rows)))
             return
         page = self.queries.select_page(tenant, report, query, limit or page_limit(params))
         next_url = None
