@@ -50,6 +50,8 @@ VERSIONS: dict[str, int] = {FACTS: 1, **{name: 1 for name in VIEWS}}
 #: Log positions per batch for catch-ups that answer a request; rebuilds use `REBUILD_BATCH`.
 BATCH = 1000
 REBUILD_BATCH = 10_000
+#: Seconds `wait_for` leaves a runner to reach the position before catching up itself.
+RUNNER_GRACE = 0.25
 #: Learners evaluated at a time while the previous ones' rows are copied in (PostgreSQL).
 EVALUATE_SLICE = 250
 #: Learners evaluated per transaction of the views (SQLite: the transaction holds the
@@ -556,17 +558,22 @@ class LearningProjections:
     def wait_for(self, position: int, timeout: float) -> bool:
         """Wait at most `timeout` seconds until every learning projection reaches `position`.
 
-        Catches up itself meanwhile (exactly-once tracking makes that safe alongside a
-        runner). Returns whether the position was reached.
+        A runner woken by the write usually gets there first, so this watches for
+        `RUNNER_GRACE` seconds; then it catches up itself (exactly-once tracking makes that
+        safe alongside a runner). Returns whether the position was reached.
         """
         deadline = time.monotonic() + timeout
+        grace = min(time.monotonic() + RUNNER_GRACE, deadline)
         while True:
             if self.position() >= position:
                 return True
-            left = deadline - time.monotonic()
-            if left <= 0:
+            now = time.monotonic()
+            if now >= deadline:
                 return False
-            result = self.catch_up(budget=left)
+            if now < grace:
+                time.sleep(min(0.02, grace - now))
+                continue
+            result = self.catch_up(budget=deadline - now)
             if result.position >= position:
                 return True
             if result.complete:  # a position beyond the head: wait for the log to get there
