@@ -18,7 +18,8 @@ of the facts, so doing a batch of learners twice changes nothing.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -34,7 +35,7 @@ from ledger.xapi.primitives import epoch_ms
 from ledger.xapi.statement import VOIDED_VERB
 from projections import learning_tables as tables
 from projections.learning import CatalogueIndex, evaluate, facts_of
-from projections.learning_model import CourseRecord, Fact
+from projections.learning_model import Fact
 from projections.learning_views import VIEW_ROWS, view_columns
 from projections.statement_index import stored_ms
 from projections.tracking import CHUNK, Positions, Tracking, TrackingBusyError
@@ -49,6 +50,10 @@ VERSIONS: dict[str, int] = {FACTS: 1, **{name: 1 for name in VIEWS}}
 #: Log positions per batch for catch-ups that answer a request; rebuilds use `REBUILD_BATCH`.
 BATCH = 1000
 REBUILD_BATCH = 10_000
+#: Seconds `wait_for` leaves a runner to reach the position before catching up itself.
+RUNNER_GRACE = 0.25
+#: Learners evaluated at a time while the previous ones' rows are copied in (PostgreSQL).
+EVALUATE_SLICE = 250
 #: Learners evaluated per transaction of the views (SQLite: the transaction holds the
 #: database's write lock, so fewer).
 LEARNER_BATCH = {True: 2000, False: 500}
@@ -429,28 +434,74 @@ class LearningProjections:
         self,
         curs: Any,
         names: Sequence[str],
-        learners: Sequence[tuple[str, str]],
-        records: Iterable[CourseRecord],
+        facts: Mapping[tuple[str, str], list[Fact]],
+        catalogue: CatalogueIndex,
     ) -> None:
-        """Replace the learners' rows in the views' tables by the rows of their records."""
+        """Replace the learners' rows in the views' tables by the rows of their records,
+        evaluated from their facts.
+
+        On PostgreSQL the learners are evaluated a slice at a time while a second thread
+        copies the previous slice's rows in (evaluating is Python, copying mostly waits on
+        the database, so the two overlap).
+        """
         wanted = [table for name in names for table in tables.VIEWS[name]]
-        rows: dict[str, list[tuple[Any, ...]]] = {table: [] for table in wanted}
-        for record in records:
-            for table in wanted:
-                rows[table].extend(VIEW_ROWS[table](record))
+        learners = list(facts)
         for table in wanted:
-            if self.postgres:
-                curs.execute(
-                    self.sql(
-                        f"DELETE FROM {{s}}{table} WHERE (tenant, learner) IN "
-                        "(SELECT * FROM unnest(%b::text[], %b::text[]))"
-                    ),
-                    [[t for t, _ in learners], [learner for _, learner in learners]],
+            self._delete_learners(curs, table, learners)
+        step = EVALUATE_SLICE if self.postgres else len(learners)
+        slices = [learners[i : i + step] for i in range(0, len(learners), step)]
+        if len(slices) <= 1:
+            for part in slices:
+                self._insert_view_rows(
+                    curs, wanted, self._view_rows(wanted, part, facts, catalogue)
                 )
-            else:
-                curs.executemany(
-                    f"DELETE FROM {table} WHERE tenant = ? AND learner = ?", list(learners)
-                )
+            return
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="views-copy") as copier:
+            pending: Future[None] | None = None
+            for part in slices:
+                rows = self._view_rows(wanted, part, facts, catalogue)
+                if pending is not None:
+                    pending.result()
+                pending = copier.submit(self._insert_view_rows, curs, wanted, rows)
+            if pending is not None:
+                pending.result()
+
+    @staticmethod
+    def _view_rows(
+        wanted: Sequence[str],
+        learners: Sequence[tuple[str, str]],
+        facts: Mapping[tuple[str, str], list[Fact]],
+        catalogue: CatalogueIndex,
+    ) -> dict[str, list[tuple[Any, ...]]]:
+        """Evaluate the learners and return the rows of each wanted table."""
+        rows: dict[str, list[tuple[Any, ...]]] = {table: [] for table in wanted}
+        makers = [(rows[table], VIEW_ROWS[table]) for table in wanted]
+        for key in learners:
+            if not facts[key]:
+                continue
+            for record in evaluate(facts[key], catalogue):
+                for found, make in makers:
+                    found.extend(make(record))
+        return rows
+
+    def _delete_learners(self, curs: Any, table: str, learners: Sequence[tuple[str, str]]) -> None:
+        if self.postgres:
+            curs.execute(
+                self.sql(
+                    f"DELETE FROM {{s}}{table} t USING unnest(%b::text[], %b::text[]) "
+                    "AS d(tenant, learner) WHERE t.tenant = d.tenant AND t.learner = d.learner"
+                ),
+                [[t for t, _ in learners], [learner for _, learner in learners]],
+            )
+        else:
+            curs.executemany(
+                f"DELETE FROM {table} WHERE tenant = ? AND learner = ?", list(learners)
+            )
+
+    def _insert_view_rows(
+        self, curs: Any, wanted: Sequence[str], rows: Mapping[str, list[tuple[Any, ...]]]
+    ) -> None:
+        for table in wanted:
             columns, types = view_columns(table)
             self._write(curs, table, columns, types, rows[table], new=True)
 
@@ -507,17 +558,22 @@ class LearningProjections:
     def wait_for(self, position: int, timeout: float) -> bool:
         """Wait at most `timeout` seconds until every learning projection reaches `position`.
 
-        Catches up itself meanwhile (exactly-once tracking makes that safe alongside a
-        runner). Returns whether the position was reached.
+        A runner woken by the write usually gets there first, so this watches for
+        `RUNNER_GRACE` seconds; then it catches up itself (exactly-once tracking makes that
+        safe alongside a runner). Returns whether the position was reached.
         """
         deadline = time.monotonic() + timeout
+        grace = min(time.monotonic() + RUNNER_GRACE, deadline)
         while True:
             if self.position() >= position:
                 return True
-            left = deadline - time.monotonic()
-            if left <= 0:
+            now = time.monotonic()
+            if now >= deadline:
                 return False
-            result = self.catch_up(budget=left)
+            if now < grace:
+                time.sleep(min(0.02, grace - now))
+                continue
+            result = self.catch_up(budget=deadline - now)
             if result.position >= position:
                 return True
             if result.complete:  # a position beyond the head: wait for the log to get there
@@ -617,11 +673,7 @@ class _ApplyViews:
             return False
         if self.learners:
             facts = owner.load_facts(curs, self.learners, self.target)
-            records: list[CourseRecord] = []
-            for learner_facts in facts.values():
-                if learner_facts:
-                    records.extend(evaluate(learner_facts, self.catalogue))
-            owner.replace_rows(curs, self.names, self.learners, records)
+            owner.replace_rows(curs, self.names, facts, self.catalogue)
         if self.last:
             for name in self.names:
                 owner.tracking.set_position(curs, name, self.target)

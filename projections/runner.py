@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import sqlite3
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -22,12 +23,14 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
+from eventsourcing.persistence import PersistenceError
 from psycopg.sql import SQL, Identifier
 
 from ledger.application import Ledger
 from projections.definitions_store import DefinitionsProjection
 from projections.learning_store import REBUILD_BATCH, LearningProjections
 from projections.recorders import CHANNEL
+from projections.tracking import TrackingBusyError
 
 log = logging.getLogger("ledger.runner")
 
@@ -131,7 +134,13 @@ class Runner:
                     self._run_postgres()
                 else:
                     self._run_sqlite()
-            except (psycopg.Error, OSError) as ex:
+            except (
+                psycopg.Error,
+                sqlite3.Error,
+                PersistenceError,
+                OSError,
+                TrackingBusyError,
+            ) as ex:
                 log.warning("projection runner: %s; trying again in %.0f s", ex, BACKOFF)
                 for group in self.groups:
                     group.active = False
