@@ -9,9 +9,17 @@ import falcon
 
 from api import errors
 from api.cors import CorsMiddleware
-from api.middleware import AuthMiddleware, RequestLogMiddleware, XapiVersionMiddleware
+from api.middleware import (
+    AuthMiddleware,
+    LedgerPositionMiddleware,
+    RequestLogMiddleware,
+    XapiVersionMiddleware,
+)
 from api.transport import TransportMiddleware, XapiApp
 from api.v1.catalogue import CoursesResource, PathsResource
+from api.v1.learners import TranscriptResource
+from api.v1.projections import ProjectionsResource
+from api.v1.reports import ReportResource
 from api.xapi.about import AboutResource
 from api.xapi.activities import ActivitiesResource
 from api.xapi.agents import AgentsResource
@@ -24,8 +32,12 @@ from ledger.settings import Settings
 from projections.catalogue_query import CatalogueQueries
 from projections.definitions_store import DefinitionsProjection
 from projections.document_query import DocumentQueries
+from projections.learning_store import LearningProjections
+from projections.report_query import ReportQueries
+from projections.reports import REPORTS
 from projections.statement_query import StatementQueries
 from projections.store import open_ledger
+from projections.transcript import Transcripts
 
 
 class _StderrHandler(logging.StreamHandler):
@@ -73,6 +85,7 @@ def create_app(
             TransportMiddleware(settings.max_body_bytes),
             XapiVersionMiddleware(queries.consistent_through),
             AuthMiddleware(ledger),
+            LedgerPositionMiddleware(lambda: int(ledger.recorder.max_notification_id() or 0)),
         ],
         max_body_bytes=settings.max_body_bytes,
     )
@@ -95,4 +108,12 @@ def create_app(
     catalogue = (Catalogue(ledger), CatalogueQueries(ledger), settings.max_body_bytes)
     app.add_route("/v1/catalogue/courses", CoursesResource(*catalogue))
     app.add_route("/v1/catalogue/paths", PathsResource(*catalogue))
+    app.add_route("/v1/projections", ProjectionsResource(ledger))
+    # learning reports (issue 5)
+    reports, learning = ReportQueries(ledger), LearningProjections(ledger)
+    for name, report in REPORTS.items():
+        app.add_route(f"/v1/reports/{name}", ReportResource(report, ledger, reports, learning))
+    app.add_route(
+        "/v1/learners/{learner_id}/transcript", TranscriptResource(Transcripts(ledger, learning))
+    )
     return app

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
+import subprocess
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -16,7 +18,10 @@ from ledger.application import BootstrapResult, Ledger
 from ledger.settings import Settings, SettingsError
 from projections.definitions_store import DefinitionsProjection
 from projections.documents import ensure_documents, rebuild_documents
+from projections.learning_store import PROJECTIONS as LEARNING
+from projections.learning_store import LearningProjections
 from projections.rebuild import ensure_statement_index, indexed_recorder, rebuild_statement_index
+from projections.runner import Runner
 from projections.status import projection_status
 from projections.store import open_ledger
 
@@ -32,9 +37,16 @@ def migrate(settings: Settings) -> BootstrapResult | None:
             print("Learning Ledger: rebuilt documents (its version changed).", flush=True)
         if DefinitionsProjection(ledger).ensure(ProgressBar("definitions")):
             print("Learning Ledger: rebuilt definitions (its version changed).", flush=True)
+        for name in LearningProjections(ledger).ensure(_learning_progress):
+            print(f"Learning Ledger: rebuilt {name} (its version changed).", flush=True)
         return ledger.bootstrap()
     finally:
         ledger.close()
+
+
+def _learning_progress(name: str) -> ProgressBar:
+    """The progress bar of a learning projection: events for stage one, learners for views."""
+    return ProgressBar(name, "events" if name == LEARNING[0] else "learners")
 
 
 class ProgressBar:
@@ -68,7 +80,19 @@ def rebuild(settings: Settings, names: list[str]) -> None:
     ledger = open_ledger(settings)
     try:
         ledger.check_tables()
+        learning = [name for name in names if name in LEARNING]
+        if learning:
+            started = time.monotonic()
+            count = LearningProjections(ledger).rebuild(learning, _learning_progress)
+            seconds = time.monotonic() - started
+            print(
+                f"Learning Ledger: rebuilt {', '.join(learning)}: {count:,} events in "
+                f"{seconds:.1f} s ({count / max(seconds, 1e-9):,.0f}/s).",
+                flush=True,
+            )
         for name in names:
+            if name in LEARNING:
+                continue
             started = time.monotonic()
             unit, rebuild_one = _REBUILDERS[name]
             count = rebuild_one(ledger, ProgressBar(name, unit))
@@ -90,13 +114,17 @@ def status(settings: Settings) -> None:
         rows = projection_status(ledger)
     finally:
         ledger.close()
-    print(f"{'read model':<16} {'kept':<10} {'version':>8} {'position':>12} {'head':>12}  state")
+    print(
+        f"{'read model':<24} {'kept':<10} {'built':>5} {'version':>7} {'position':>12} "
+        f"{'head':>12} {'lag':>10} {'lag s':>8}  state"
+    )
     for row in rows:
         built = "-" if row.built_version is None else str(row.built_version)
         position = "-" if row.position is None else f"{row.position:,}"
+        behind = "-" if row.behind is None else f"{row.behind:,}"
         print(
-            f"{row.name:<16} {row.kept:<10} {built:>8} {position:>12} {row.head:>12,}  "
-            f"{row.summary}",
+            f"{row.name:<24} {row.kept:<10} {built:>5} {row.version:>7} {position:>12} "
+            f"{row.head:>12,} {behind:>10} {row.lag_seconds:>8.1f}  {row.summary}",
             flush=True,
         )
 
@@ -121,7 +149,7 @@ def announce(result: BootstrapResult | None) -> None:
     )
 
 
-PROJECTIONS = ("statement_index", "documents", "definitions")
+PROJECTIONS = ("statement_index", "documents", "definitions", *LEARNING)
 #: Each read model's rebuild, and what its progress and summary count.
 _REBUILDERS: dict[str, tuple[str, Callable[[Ledger, ProgressBar], int]]] = {
     "statement_index": ("statements", rebuild_statement_index),
@@ -152,11 +180,60 @@ class _Server(BaseApplication):
         return create_app(self.settings)
 
 
+def worker(settings: Settings) -> None:
+    """Keep the caught-up projections current until SIGTERM or SIGINT.
+
+    On PostgreSQL one worker is active per projection group (an advisory lock); the others
+    stand by and take over when it stops. Projections whose version changed are rebuilt by
+    the worker that becomes active for them.
+    """
+    ledger = open_ledger(settings)
+    try:
+        ledger.check_tables()
+        runner = Runner(ledger, exclusive=True, say=lambda line: print(line, flush=True))
+
+        def stop(signum: int, frame: Any) -> None:
+            runner.stop()
+
+        signal.signal(signal.SIGTERM, stop)
+        signal.signal(signal.SIGINT, stop)
+        print("Learning Ledger: projection worker started.", flush=True)
+        runner.run()
+        print("Learning Ledger: projection worker stopped.", flush=True)
+    finally:
+        ledger.close()
+
+
+def _start_worker() -> subprocess.Popen[bytes]:
+    """Start `learning-ledger worker` as a child process with this process's environment."""
+    return subprocess.Popen([sys.executable, "-m", "api.cli", "worker"], env=os.environ.copy())
+
+
+def _stop_worker(child: subprocess.Popen[bytes]) -> None:
+    """Stop the worker child: SIGTERM, then SIGKILL if it has not stopped in 10 s."""
+    if child.poll() is None:
+        child.send_signal(signal.SIGTERM)
+        try:
+            child.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            child.kill()
+            child.wait()
+
+
 def serve(settings: Settings, host: str, port: int, workers: int, threads: int) -> None:
-    """Migrate, bootstrap, then serve with gunicorn until interrupted."""
+    """Migrate, bootstrap, then serve with gunicorn until interrupted, with a projection
+    worker alongside (a child process, stopped with the server)."""
     announce(migrate(settings))
     where = "PostgreSQL" if settings.is_postgres else f"SQLite at {settings.sqlite_path}"
     print(f"Learning Ledger: serving on http://{host}:{port} ({where})", flush=True)
+    child = _start_worker()
+    try:
+        _run_server(settings, host, port, workers, threads)
+    finally:
+        _stop_worker(child)
+
+
+def _run_server(settings: Settings, host: str, port: int, workers: int, threads: int) -> None:
     _Server(
         settings,
         {
@@ -186,6 +263,9 @@ def _parser() -> argparse.ArgumentParser:
         "--workers", type=int, default=2, help="worker processes (2; one per core is right)"
     )
     serve_cmd.add_argument("--threads", type=int, default=4, help="threads per worker (4)")
+    commands.add_parser(
+        "worker", help="keep the caught-up projections current (one active per database)"
+    )
     db_cmd = commands.add_parser("db", help="database maintenance")
     db_commands = db_cmd.add_subparsers(dest="db_command", required=True)
     db_commands.add_parser("migrate", help="create or upgrade all tables (run once per deploy)")
@@ -209,6 +289,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             if args.workers < 1 or args.threads < 1:
                 raise SettingsError("--workers and --threads must be at least 1")
             serve(settings, args.host, args.port, args.workers, args.threads)
+        elif args.command == "worker":
+            worker(settings)
         elif args.command == "db":
             announce(migrate(settings))
             print("Learning Ledger: the database is up to date.", flush=True)

@@ -15,7 +15,7 @@ ALLOW_HEADERS = (
 #: Response headers a cross-origin client may read besides the CORS-safelisted ones.
 EXPOSE_HEADERS = (
     "ETag, Last-Modified, X-Experience-API-Version, X-Experience-API-Consistent-Through, "
-    "X-Request-Id"
+    "X-Request-Id, X-Ledger-Position"
 )
 #: How long a browser may cache a preflight answer, in seconds.
 MAX_AGE = "7200"

@@ -111,6 +111,38 @@ class XapiVersionMiddleware:
             resp.set_header("X-Experience-API-Consistent-Through", self.consistent_through())
 
 
+#: The methods that may write to the log.
+_WRITES = frozenset({"POST", "PUT", "DELETE"})
+
+
+class LedgerPositionMiddleware:
+    """Answer every successful write with `X-Ledger-Position`: the last log position it
+    wrote (`req.context.ledger_position`, set by the resource), or the log's head when it
+    wrote nothing new (a duplicate, an unchanged document), so that a client can ask a report
+    for `min_position` and read its own writes.
+    """
+
+    def __init__(self, head: Callable[[], int]) -> None:
+        self.head = head
+
+    def process_request(self, req: falcon.Request, resp: falcon.Response) -> None:
+        """No position until a resource sets one."""
+        req.context.ledger_position = None
+
+    def process_response(
+        self, req: falcon.Request, resp: falcon.Response, resource: object, req_succeeded: bool
+    ) -> None:
+        """Put the position on a successful write's response."""
+        if req.method not in _WRITES or not req_succeeded or resource is None:
+            return
+        if not 200 <= int(resp.status_code) < 300:
+            return
+        position = getattr(req.context, "ledger_position", None)
+        if position is None:
+            position = self.head()
+        resp.set_header("X-Ledger-Position", str(position))
+
+
 def parse_basic(header: str | None) -> tuple[str, str]:
     """Return (key, secret) from an `Authorization: Basic …` header, or raise 401."""
     if not header:

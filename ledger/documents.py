@@ -212,10 +212,12 @@ class Preconditions:
 @dataclass(frozen=True)
 class DocumentWritten:
     """What a document write stored: the new content's ETag value ('' after a deletion or
-    when nothing changed) and `updated` time."""
+    when nothing changed), `updated` time, and the log position of the last event it wrote
+    (None when nothing changed)."""
 
     etag: str
     updated: str
+    position: int | None = None
 
 
 @dataclass(frozen=True)
@@ -381,26 +383,26 @@ class Documents:
             )
         return value
 
-    def delete(self, principal: Principal, key: DocumentKey, preconditions: Preconditions) -> bool:
-        """Delete one document; return whether there was one to delete.
+    def delete(
+        self, principal: Principal, key: DocumentKey, preconditions: Preconditions
+    ) -> DocumentWritten:
+        """Delete one document; return what was written (position None: there was none).
 
         Deleting a document that does not exist succeeds and changes nothing (checklist §17:
         DELETE is idempotent), unless If-Match asks for an existing document (412).
         """
-        changed = False
 
         def decide(current: Document.Event | None) -> _Change | None:
-            nonlocal changed
             check_preconditions(preconditions, current, require=False)
             changed = isinstance(current, Document.Put | Document.Merged)
             return _Change(Document.Deleted) if changed else None
 
-        self._write(principal, key, decide)
-        return changed
+        return self._write(principal, key, decide)
 
-    def delete_many(self, principal: Principal, aggregate_ids: Sequence[UUID]) -> int:
+    def delete_many(self, principal: Principal, aggregate_ids: Sequence[UUID]) -> DocumentWritten:
         """Delete the given documents of the principal's tenant in one transaction (State
-        DELETE without stateId, 1.0.3 Comm §2.3); return how many were deleted."""
+        DELETE without stateId, 1.0.3 Comm §2.3); return what was written (position None:
+        there were none)."""
         tenant = principal.tenant
         for _ in range(_MAX_ATTEMPTS):
             changes: list[tuple[UUID, int, dict[str, Any], _Change]] = []
@@ -413,15 +415,17 @@ class Documents:
                     fields = {name: getattr(current, name) for name in _KEY_FIELDS}
                     changes.append((aggregate_id, version, fields, _Change(Document.Deleted)))
             if not changes:
-                return 0
+                return DocumentWritten("", "")
             build = self._builder(principal, changes)
             try:
-                self.ledger.bulk.write_documents(DocumentWrite(tenant, len(changes), build))
+                written = self.ledger.bulk.write_documents(
+                    DocumentWrite(tenant, len(changes), build)
+                )
             except IntegrityError as ex:
                 if not self.ledger.bulk.is_duplicate_event(ex):
                     raise
                 continue
-            return len(changes)
+            return DocumentWritten("", written.stored, written.positions[-1])
         raise StoreBusyError("could not delete the documents: they kept changing; retry")
 
     # -- the write loop ------------------------------------------------------------------
@@ -454,7 +458,9 @@ class Documents:
                     raise
                 continue  # a racing writer appended this version: decide again
             deleted = change.event is Document.Deleted
-            return DocumentWritten("" if deleted else etag_of(change.content), written.stored)
+            return DocumentWritten(
+                "" if deleted else etag_of(change.content), written.stored, written.positions[-1]
+            )
         raise StoreBusyError("could not store the document: it kept changing; retry")
 
     def _builder(

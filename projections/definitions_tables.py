@@ -1,25 +1,21 @@
 """The definitions read model's tables on either store: DDL, the tracking row lock, rows.
 
 Every change to the tables happens in `DefinitionsTables.locked`, which holds the tracking
-row (PostgreSQL: `SELECT … FOR UPDATE`, waiting at most a given time; SQLite: `BEGIN
-IMMEDIATE` on the pool's writer connection, likewise bounded) and commits the work with it.
+row and commits the work with it (`projections.tracking.Tracking.locked`).
 """
 
 from __future__ import annotations
 
-import sqlite3
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 
 import orjson
-import psycopg
-from eventsourcing.persistence import ConnectionUnavailableError
-from eventsourcing.postgres import PostgresDatastore
-from eventsourcing.sqlite import SQLiteDatastore
-from psycopg.rows import tuple_row
 
 from ledger.recorders import LedgerPostgresRecorder, LedgerSQLiteRecorder
 from projections.definitions import NAME, VERSION, Json, Row
+from projections.tracking import Tracking, TrackingBusyError
+
+__all__ = ["TABLES", "DefinitionsTables", "TrackingBusyError", "ddl"]
 
 TABLES = ("definitions_activities", "definitions_persons")
 _CHUNK = 500
@@ -31,10 +27,6 @@ _T = TypeVar("_T")
 
 #: Rows by (tenant, Activity id or IFI key).
 Rows = dict[tuple[str, str], Row]
-
-
-class TrackingBusyError(Exception):
-    """Raised when the tracking row could not be had within the time allowed."""
 
 
 def ddl(bigint: str = "BIGINT", schema: str = "", without_rowid: str = "") -> list[str]:
@@ -64,28 +56,11 @@ class DefinitionsTables:
 
     def __init__(self, recorder: LedgerSQLiteRecorder | LedgerPostgresRecorder) -> None:
         self.recorder = recorder
-        datastore = recorder.datastore
-        self.postgres = isinstance(datastore, PostgresDatastore)
-        if isinstance(datastore, PostgresDatastore):
-            self.prefix = '"' + datastore.schema.replace('"', '""') + '".'
-        else:
-            self.prefix = ""
-
-    def sql(self, sql: str) -> str:
-        """Return `sql` for this store: `{s}` becomes the schema prefix, `%s` SQLite's `?`."""
-        sql = sql.replace("{s}", self.prefix)
-        return sql if self.postgres else sql.replace("%s", "?")
-
-    def read(self, sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
-        """Run a query outside any lock and return its rows as tuples."""
-        datastore = self.recorder.datastore
-        if isinstance(datastore, PostgresDatastore):
-            with datastore.get_connection() as conn, conn.cursor(row_factory=tuple_row) as curs:
-                curs.execute(self.sql(sql), params)
-                return list(curs.fetchall())
-        with datastore.transaction(commit=False) as curs:
-            curs.execute(self.sql(sql), params)
-            return [tuple(row) for row in curs.fetchall()]
+        self.tracking = Tracking(recorder, "definitions_tracking")
+        self.postgres = self.tracking.postgres
+        self.prefix = self.tracking.prefix
+        self.sql = self.tracking.sql
+        self.read = self.tracking.read
 
     def locked(self, wait: float | None, work: Callable[[Any, int, int], _T]) -> _T:
         """Run `work(cursor, position, version)` holding the tracking row, then commit.
@@ -95,97 +70,22 @@ class DefinitionsTables:
         Raises:
             TrackingBusyError: the row was not had in time.
         """
-        datastore = self.recorder.datastore
-        if isinstance(datastore, PostgresDatastore):
-            return self._locked_postgres(datastore, wait, work)
-        assert isinstance(datastore, SQLiteDatastore)
-        return self._locked_sqlite(datastore, wait, work)
-
-    def _tracking(self, curs: Any, lock: str) -> tuple[int, int]:
-        curs.execute(
-            self.sql(
-                "INSERT INTO {s}definitions_tracking (name, position, version) "
-                "VALUES (%s, 0, %s) ON CONFLICT (name) DO NOTHING"
-            ),
-            (NAME, VERSION),
+        return self.tracking.locked(
+            wait, {NAME: VERSION}, lambda curs, held: work(curs, *held[NAME])
         )
-        curs.execute(
-            self.sql("SELECT position, version FROM {s}definitions_tracking WHERE name = %s")
-            + lock,
-            (NAME,),
-        )
-        row = curs.fetchone()
-        return int(row[0]), int(row[1])
-
-    def _locked_postgres(
-        self, datastore: PostgresDatastore, wait: float | None, work: Callable[[Any, int, int], _T]
-    ) -> _T:
-        with (
-            datastore.get_connection() as conn,
-            conn.transaction(),
-            conn.cursor(row_factory=tuple_row) as curs,
-        ):
-            if wait is not None:
-                curs.execute(f"SET LOCAL lock_timeout = '{max(1, int(wait * 1000))}ms'")
-            try:
-                position, version = self._tracking(curs, " FOR UPDATE")
-            except psycopg.errors.LockNotAvailable:
-                raise TrackingBusyError from None
-            return work(curs, position, version)
-
-    def _locked_sqlite(
-        self, datastore: SQLiteDatastore, wait: float | None, work: Callable[[Any, int, int], _T]
-    ) -> _T:
-        try:
-            conn = datastore.pool.get_connection(timeout=wait, is_writer=True)
-        except ConnectionUnavailableError:
-            raise TrackingBusyError from None
-        raw: sqlite3.Connection = conn._sqlite_conn
-        try:
-            (busy_ms,) = raw.execute("PRAGMA busy_timeout").fetchone()
-            if wait is not None:
-                raw.execute(f"PRAGMA busy_timeout = {max(1, int(wait * 1000))}")
-            try:
-                raw.execute("BEGIN IMMEDIATE")
-            except sqlite3.OperationalError:
-                raise TrackingBusyError from None
-            finally:
-                raw.execute(f"PRAGMA busy_timeout = {int(busy_ms)}")
-            try:
-                cursor = raw.cursor()
-                result = work(cursor, *self._tracking(cursor, ""))
-            except BaseException:
-                raw.rollback()
-                raise
-            raw.commit()
-            return result
-        finally:
-            datastore.pool.put_connection(conn)
 
     def state(self) -> tuple[int | None, int | None]:
         """Return the tracking row's (position, version); (None, None) before the first run."""
-        rows = self.read(
-            "SELECT position, version FROM {s}definitions_tracking WHERE name = %s", (NAME,)
-        )
-        return (int(rows[0][0]), int(rows[0][1])) if rows else (None, None)
+        found = self.tracking.states([NAME]).get(NAME)
+        return found if found is not None else (None, None)
 
     def set_position(self, curs: Any, position: int) -> None:
         """Record the position processed (inside `locked`)."""
-        curs.execute(
-            self.sql("UPDATE {s}definitions_tracking SET position = %s WHERE name = %s"),
-            (position, NAME),
-        )
+        self.tracking.set_position(curs, NAME, position)
 
     def reset(self, curs: Any, position: int, version: int) -> None:
         """Empty the tables and go back to position 0 at this version (inside `locked`)."""
-        for table in TABLES:
-            curs.execute(self.sql(f"DELETE FROM {{s}}{table}"))
-        curs.execute(
-            self.sql(
-                "UPDATE {s}definitions_tracking SET position = 0, version = %s WHERE name = %s"
-            ),
-            (VERSION, NAME),
-        )
+        self.tracking.reset(curs, NAME, VERSION, TABLES)
 
     def load(self, curs: Any, table: str, keys: dict[str, set[str]]) -> Rows:
         key, value = _KEY_COLUMNS[table]

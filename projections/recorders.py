@@ -20,6 +20,7 @@ from ledger.recorders import (
 )
 from projections import documents as documents_model
 from projections.definitions_tables import ddl as definitions_ddl
+from projections.learning_tables import ddl as learning_ddl
 from projections.statement_index import (
     MAIN_COLUMNS,
     NAME,
@@ -68,6 +69,26 @@ ANALYZE_AFTER = 10_000
 INDEX_TABLES = ("statement_index", "statement_index_agents", "statement_index_activities")
 _MAIN_TYPES = ["int8", "text", "text", "int8", "text", "text", "text", "text", "int2"]
 _SIDE_TYPES = ["text", "text", "int8", "int8", "int2"]
+
+
+#: The channel a PostgreSQL store notifies after every insert into the events table.
+CHANNEL = "ledger_events"
+
+
+def notify_ddl(prefix: str, events_table: str) -> list[str]:
+    """Return the statements making the events table `NOTIFY ledger_events` on insert.
+
+    A statement-level AFTER INSERT trigger: one notification per write (delivered when it
+    commits, and folded with the write's others), whoever writes: the ledger's statement and
+    document paths, or the library's own aggregates (the catalogue).
+    """
+    quoted = '"' + events_table.replace('"', '""') + '"'
+    return [
+        f"CREATE OR REPLACE FUNCTION {prefix}ledger_events_notify() RETURNS trigger "
+        f"LANGUAGE plpgsql AS $$ BEGIN NOTIFY {CHANNEL}; RETURN NULL; END $$",
+        f"CREATE OR REPLACE TRIGGER ledger_events_notify AFTER INSERT ON {prefix}{quoted} "
+        f"FOR EACH STATEMENT EXECUTE FUNCTION {prefix}ledger_events_notify()",
+    ]
 
 
 def schema_prefix(schema: str) -> str:
@@ -139,6 +160,8 @@ class IndexedSQLiteRecorder(DocumentRowsMixin, LedgerSQLiteRecorder):
             *documents_model.ddl("INTEGER"),
             # The definitions read model (caught up from the log, not written here).
             *definitions_ddl("INTEGER", without_rowid=" WITHOUT ROWID"),
+            # The learning projections (caught up from the log, not written here).
+            *learning_ddl("INTEGER", "REAL", without_rowid=" WITHOUT ROWID"),
         ]
 
     def _prepare_index(self, write: StatementWrite) -> Any:
@@ -290,6 +313,14 @@ class IndexedPostgresRecorder(DocumentRowsMixin, LedgerPostgresRecorder):
         # The definitions read model (caught up from the log, not written here).
         self.sql_create_statements.extend(
             SQL(statement).format() for statement in definitions_ddl(schema=prefix)
+        )
+        # The learning projections (caught up from the log, not written here), and the
+        # wake-up their runner listens for.
+        self.sql_create_statements.extend(
+            SQL(statement).format() for statement in learning_ddl(schema=prefix)
+        )
+        self.sql_create_statements.extend(
+            SQL(statement).format() for statement in notify_ddl(prefix, self.events_table_name)
         )
         self._insert_main = SQL(
             f"INSERT INTO {prefix}statement_index ({MAIN_COLUMNS}) SELECT * FROM unnest("

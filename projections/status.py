@@ -1,13 +1,21 @@
-"""Where each read model stands against the event log (`learning-ledger projections status`)."""
+"""Where each read model stands against the event log (`learning-ledger projections status`,
+`GET /v1/projections`): position, head, lag in events and in seconds."""
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
+from typing import Any
+
+import orjson
 
 from ledger.application import Ledger
+from ledger.xapi.primitives import epoch_ms
 from projections import definitions, documents, statement_index
 from projections.definitions_store import DefinitionsProjection
+from projections.learning_store import LearningProjections
 from projections.rebuild import indexed_recorder
+from projections.statement_index import stored_ms
 
 INLINE = "inline"
 CAUGHT_UP = "caught up"
@@ -27,6 +35,9 @@ class ProjectionStatus:
     version: int
     position: int | None
     head: int
+    #: Seconds between now and the stored time of the oldest event not processed (0 when
+    #: caught up).
+    lag_seconds: float = 0.0
 
     @property
     def behind(self) -> int | None:
@@ -53,17 +64,62 @@ class ProjectionStatus:
                 "`learning-ledger db migrate` rebuilds it"
             )
         if self.behind:
-            return f"{self.behind:,} log positions behind (the next read catches up)"
+            return f"{self.behind:,} log positions behind ({self.lag_seconds:,.1f} s; {_WHO})"
         return "up to date"
 
 
-def projection_status(ledger: Ledger) -> list[ProjectionStatus]:
-    """Return the status of every read model of the ledger's store."""
+_WHO = "the next read or the projection runner catches up"
+
+
+def oldest_unprocessed_ms(ledger: Ledger, position: int) -> int | None:
+    """Return when the first event after `position` was stored (ms), or None if none is."""
+    found = ledger.recorder.select_notifications(position, 1, inclusive_of_start=False)
+    if not found:
+        return None
+    state: Any = orjson.loads(found[0].state)
+    statement = state.get("statement")
+    if isinstance(statement, dict) and isinstance(statement.get("stored"), str):
+        return stored_ms(statement["stored"])
+    timestamp = ledger.mapper.transcoder.decode(found[0].state).get("timestamp")
+    return epoch_ms(timestamp) if timestamp is not None else None
+
+
+def projection_status(ledger: Ledger, now_ms: int | None = None) -> list[ProjectionStatus]:
+    """Return the status of every read model of the ledger's store.
+
+    Args:
+        now_ms: the time to measure lag in seconds from (default: the clock).
+    """
+    now = int(time.time() * 1000) if now_ms is None else now_ms
     recorder = indexed_recorder(ledger)
     head = int(recorder.max_notification_id() or 0)
     index_version = recorder.index_version()
     documents_version = recorder.documents_version()
     position, definitions_version = DefinitionsProjection(ledger).state()
+    lags: dict[int, float] = {}
+
+    def lag(at: int | None) -> float:
+        at = at or 0
+        if at >= head:
+            return 0.0
+        if at not in lags:
+            oldest = oldest_unprocessed_ms(ledger, at)
+            lags[at] = 0.0 if oldest is None else max(now - oldest, 0) / 1000
+        return lags[at]
+
+    learning = LearningProjections(ledger)
+    learning_rows = [
+        ProjectionStatus(
+            name,
+            CAUGHT_UP,
+            built,
+            learning.versions[name],
+            at,
+            head,
+            lag(at),
+        )
+        for name, (at, built) in learning.state().items()
+    ]
     return [
         ProjectionStatus(
             statement_index.NAME,
@@ -88,5 +144,7 @@ def projection_status(ledger: Ledger) -> list[ProjectionStatus]:
             definitions.VERSION,
             position,
             head,
+            lag(position),
         ),
+        *learning_rows,
     ]

@@ -73,6 +73,7 @@ class _DocumentResource:
         )
         resp.status = falcon.HTTP_204
         resp.set_header("ETag", f'"{written.etag}"')
+        req.context.ledger_position = written.position
 
     def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
         """Store a new document or merge a JSON object into the stored one → 204 (§2.2)."""
@@ -86,6 +87,7 @@ class _DocumentResource:
         )
         resp.status = falcon.HTTP_204
         resp.set_header("ETag", f'"{written.etag}"')
+        req.context.ledger_position = written.position
 
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
         """One document with its ETag, or the ids of the documents in the context."""
@@ -131,9 +133,10 @@ class _DocumentResource:
                 )
             scope = self._scope(params)
             ids = self.queries.aggregate_ids(principal.tenant, scope)
-            self.documents.delete_many(principal, ids)
-            return
-        self.documents.delete(principal, self._one(req), p.preconditions(req))
+            written = self.documents.delete_many(principal, ids)
+        else:
+            written = self.documents.delete(principal, self._one(req), p.preconditions(req))
+        req.context.ledger_position = written.position
 
 
 _STATE_WRITE = ("state", "all")

@@ -121,6 +121,7 @@ class StatementsResource:
             attachments=attachments,
         )
         req.context.statements_stored = recording.new_statements
+        req.context.ledger_position = recording.position
         resp.status = falcon.HTTP_204
 
     def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
@@ -137,6 +138,7 @@ class StatementsResource:
             attachments=attachments,
         )
         req.context.statements_stored = recording.new_statements
+        req.context.ledger_position = recording.position
         send_json(resp, recording.ids)
 
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:

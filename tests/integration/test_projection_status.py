@@ -30,7 +30,17 @@ def test_status_shows_inline_models_current_and_the_definitions_lag(ledger, sett
     printed = run_cli(settings, "projections", "status")
     assert printed.returncode == 0, printed.stderr
     lines = {line.split()[0]: line for line in printed.stdout.splitlines()[1:]}
-    assert set(lines) == {"statement_index", "documents", "definitions"}
+    assert set(lines) == {
+        "statement_index",
+        "documents",
+        "definitions",
+        "learning_facts",
+        "enrollments",
+        "progress",
+        "scores",
+        "completions",
+        "certificate_eligibility",
+    }
     assert lines["statement_index"].endswith("up to date")
     assert f"{behind} log positions behind" in lines["definitions"]
 

@@ -1,0 +1,766 @@
+"""The learning projections kept up from the log: facts (stage one), report views (stage two).
+
+Stage one, `learning_facts`, reads `Statement.Recorded` and catalogue events in batches. Each
+batch is parsed without any lock (statements → facts under the catalogue as of each event,
+catalogue events → revisions), then applied holding its tracking row in one transaction:
+catalogue rows, facts, voids (a voiding statement's target gets `voided_stored`; a target
+recorded after its void is stored voided), and the new position — exactly once, however many
+catch-ups run (`projections.tracking`).
+
+Stage two: each view of `VIEWS` has its own tracking row and version. It follows stage one:
+the learners touched by facts or voids with positions in (its position, the facts' position]
+are evaluated again from their live facts (`projections.learning.evaluate`) and their rows
+replaced, one transaction per batch of learners, under the view's tracking row; views at the
+same position are done together (each learner evaluated once). A view's rows are a function
+of the facts, so doing a batch of learners twice changes nothing.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+from eventsourcing.persistence import StoredEvent
+
+from ledger.application import Ledger
+from ledger.catalogue import CATALOGUE_TOPICS, COURSE, RETIRED, topic_meaning
+from ledger.recorders import LedgerPostgresRecorder, LedgerSQLiteRecorder
+from ledger.statements import RECORDED_TOPIC
+from ledger.xapi.equivalence import normalise_iri
+from ledger.xapi.primitives import epoch_ms
+from ledger.xapi.statement import VOIDED_VERB
+from projections import learning_tables as tables
+from projections.learning import CatalogueIndex, evaluate, facts_of
+from projections.learning_model import Fact
+from projections.learning_views import VIEW_ROWS, view_columns
+from projections.statement_index import stored_ms
+from projections.tracking import CHUNK, Positions, Tracking, TrackingBusyError
+
+FACTS = tables.FACTS
+VIEWS: tuple[str, ...] = tuple(tables.VIEWS)
+#: Every learning projection, in the order they are caught up.
+PROJECTIONS: tuple[str, ...] = (FACTS, *VIEWS)
+#: The code's version of each projection: bump one to rebuild it on the next start.
+VERSIONS: dict[str, int] = {FACTS: 1, **{name: 1 for name in VIEWS}}
+
+#: Log positions per batch for catch-ups that answer a request; rebuilds use `REBUILD_BATCH`.
+BATCH = 1000
+REBUILD_BATCH = 10_000
+#: Seconds `wait_for` leaves a runner to reach the position before catching up itself.
+RUNNER_GRACE = 0.25
+#: Learners evaluated at a time while the previous ones' rows are copied in (PostgreSQL).
+EVALUATE_SLICE = 250
+#: Learners evaluated per transaction of the views (SQLite: the transaction holds the
+#: database's write lock, so fewer).
+LEARNER_BATCH = {True: 2000, False: 500}
+
+#: The events the facts are drawn from: statements and catalogue revisions.
+TOPICS = [RECORDED_TOPIC, *CATALOGUE_TOPICS]
+
+Progress = Callable[[int, int, int], None]  # (position, head, items done)
+ProgressOf = Callable[[str], Progress | None]  # a projection's name → its progress report
+
+_FACT_COLUMNS = (
+    "tenant, learner, course, module, statement, position, stored, happened, revision, kind, "
+    "completed, success, scaled, progress, minutes, path, after_course, source, voided_stored"
+)
+_FACT_TYPES = [
+    *("text", "text", "text", "text", "text", "int8", "int8", "int8", "int4", "text", "int4"),
+    *("int4", "float8", "float8", "float8", "text", "text", "text", "int8"),
+]
+_CATALOGUE_COLUMNS = "tenant, kind, id, revision, document, retired, position, recorded"
+_CATALOGUE_TYPES = ["text", "text", "text", "int4", "text", "int4", "int8", "int8"]
+_VOID_COLUMNS = "tenant, statement, position, stored"
+_VOID_TYPES = ["text", "text", "int8", "int8"]
+
+
+@dataclass(frozen=True)
+class CatchUp:
+    """What a catch-up did: the lowest position of the learning projections, the log head
+    aimed for, the events stage one applied, and whether every projection reached the head."""
+
+    position: int
+    head: int
+    events: int
+    complete: bool
+
+
+@dataclass
+class _Parsed:
+    """A batch of the log worked out before the lock: the rows to write."""
+
+    expected: int
+    stop: int
+    events: int
+    catalogue: list[tuple[Any, ...]]
+    facts: list[tuple[Any, ...]]
+    voids: list[tuple[Any, ...]]
+
+
+class LearningProjections:
+    """The learning projections of a Ledger's store, kept up from its log.
+
+    Args:
+        ledger: the ledger (its own recorders: the tables live in its database).
+        versions: the code's version of each projection (tests pass others; default
+            `VERSIONS`).
+    """
+
+    def __init__(self, ledger: Ledger, versions: Mapping[str, int] | None = None) -> None:
+        recorder: Any = ledger.recorder
+        if not isinstance(recorder, LedgerSQLiteRecorder | LedgerPostgresRecorder):
+            raise TypeError("the learning projections need the ledger's own recorders")
+        self.ledger = ledger
+        self.recorder: LedgerSQLiteRecorder | LedgerPostgresRecorder = recorder
+        self.tracking = Tracking(recorder, tables.TRACKING)
+        self.versions = dict(VERSIONS if versions is None else versions)
+        self.sql = self.tracking.sql
+        self.postgres = self.tracking.postgres
+
+    # -- where things stand -------------------------------------------------------------------
+
+    def state(self) -> dict[str, tuple[int | None, int | None]]:
+        """Return each projection's (position, built version); (None, None) before its first
+        run."""
+        found = self.tracking.states(PROJECTIONS)
+        return {name: found.get(name, (None, None)) for name in PROJECTIONS}
+
+    def head(self) -> int:
+        """Return the log's newest position (0 for an empty log)."""
+        return int(self.recorder.max_notification_id() or 0)
+
+    def position(self) -> int:
+        """Return the position every learning projection has reached (the lowest)."""
+        return min(position or 0 for position, _ in self.state().values())
+
+    # -- catching up ----------------------------------------------------------------------------
+
+    def catch_up(
+        self,
+        budget: float | None = None,
+        *,
+        batch_size: int = BATCH,
+        progress: ProgressOf | None = None,
+    ) -> CatchUp:
+        """Bring stage one, then every view, up to the log's head as it is when called.
+
+        Args:
+            budget: seconds to spend at most, waits for tracking rows included (None: until
+                the head is reached). At least one batch is tried.
+            batch_size: log positions per stage-one batch.
+            progress: gives each projection's progress report (or None), by name.
+        """
+        deadline = None if budget is None else time.monotonic() + budget
+        head = self.head()
+        position, events = self._catch_up_facts(
+            head, deadline, batch_size, progress(FACTS) if progress else None
+        )
+        views_done = self._catch_up_views(position, deadline, progress)
+        lowest = min(position, *views_done.values()) if views_done else position
+        return CatchUp(lowest, head, events, lowest >= head)
+
+    def _left(self, deadline: float | None) -> float | None:
+        return None if deadline is None else max(deadline - time.monotonic(), 0.01)
+
+    def _catch_up_facts(
+        self, head: int, deadline: float | None, batch_size: int, progress: Progress | None
+    ) -> tuple[int, int]:
+        """Apply the log up to `head` to stage one; return (its position, events applied)."""
+        position = self.tracking.states([FACTS]).get(FACTS, (0, 0))[0]
+        done = 0
+        tried = False
+        catalogue: CatalogueIndex | None = None
+        while position < head:
+            if deadline is not None and tried and time.monotonic() >= deadline:
+                break
+            tried = True
+            if catalogue is None:
+                catalogue = self._catalogue(position)
+            parsed = self._parse(position, min(position + batch_size, head), catalogue)
+            try:
+                now = self.tracking.locked(
+                    self._left(deadline), {FACTS: self.versions[FACTS]}, _ApplyFacts(self, parsed)
+                )
+            except TrackingBusyError:
+                break
+            if now is None:
+                position = parsed.stop
+                done += parsed.events
+            else:  # another catch-up moved the position: its catalogue is not ours
+                position = now
+                catalogue = None
+            if progress is not None:
+                progress(position, head, done)
+        return position, done
+
+    def _parse(self, position: int, stop: int, catalogue: CatalogueIndex) -> _Parsed:
+        """Read the events in (position, stop] and work out their rows (no lock held).
+
+        `catalogue` (as of `position`) is brought forward to `stop`.
+        """
+        limit = stop - position
+        notifications = self.recorder.select_notifications(
+            position, limit, stop=stop, topics=TOPICS, inclusive_of_start=False
+        )
+        if len(notifications) == limit:
+            stop = notifications[-1].id
+        parsed = _Parsed(position, stop, len(notifications), [], [], [])
+        millis: dict[str, int] = {}  # a write's statements share one `stored`
+        seen: set[tuple[str, str, str, str]] = set()
+        for note in notifications:
+            if note.topic == RECORDED_TOPIC:
+                state = orjson.loads(note.state)
+                tenant, statement = state["tenant"], state["statement"]
+                stored = statement["stored"]
+                at = millis.get(stored)
+                if at is None:
+                    at = millis[stored] = stored_ms(stored)
+                if statement["verb"]["id"] == VOIDED_VERB:
+                    target = str(statement["object"]["id"]).lower()
+                    parsed.voids.append((tenant, target, note.id, at))
+                    continue
+                for fact in facts_of(tenant, note.id, at, statement, catalogue):
+                    key = (tenant, fact.statement, fact.course, fact.module)
+                    if key not in seen:  # one fact per statement, course and module
+                        seen.add(key)
+                        parsed.facts.append(_fact_row(fact))
+                continue
+            kind, change = topic_meaning(note.topic) or (COURSE, "")
+            retired = change == RETIRED
+            event: Any = self.ledger.mapper.to_domain_event(
+                StoredEvent(note.originator_id, note.originator_version, note.topic, note.state)
+            )
+            iri = normalise_iri(event.catalogue_id)
+            revision = int(note.originator_version)
+            document = None if retired else event.document
+            if retired:  # the row keeps the last document
+                kept = (
+                    catalogue.document(event.tenant, iri, revision)
+                    if kind == COURSE
+                    else catalogue.path(event.tenant, iri)
+                )
+            catalogue.apply(event.tenant, kind, iri, revision, document, retired)
+            if retired:
+                document = kept
+            parsed.catalogue.append(
+                (
+                    event.tenant,
+                    kind,
+                    iri,
+                    revision,
+                    orjson.dumps(document).decode(),
+                    int(retired),
+                    note.id,
+                    epoch_ms(event.timestamp),
+                )
+            )
+        return parsed
+
+    def _catalogue(
+        self, position: int, tenant: str | None = None, recorded_by: int | None = None
+    ) -> CatalogueIndex:
+        """Return the catalogue as of `position`, from the stored revisions (of one tenant,
+        and recorded at or before a time, if given)."""
+        sql = (
+            "SELECT tenant, kind, id, revision, document, retired FROM {s}learning_catalogue "
+            "WHERE position <= %s"
+        )
+        params: list[Any] = [position]
+        if tenant is not None:
+            sql += " AND tenant = %s"
+            params.append(tenant)
+        if recorded_by is not None:
+            sql += " AND recorded <= %s"
+            params.append(recorded_by)
+        rows = self.tracking.read(sql + " ORDER BY position", params)
+        catalogue = CatalogueIndex()
+        for tenant, kind, iri, revision, document, retired in rows:
+            catalogue.apply(tenant, kind, iri, int(revision), orjson.loads(document), bool(retired))
+        return catalogue
+
+    def _write(
+        self,
+        curs: Any,
+        table: str,
+        columns: str,
+        types: Sequence[str],
+        rows: list[Any],
+        *,
+        new: bool = False,
+    ) -> None:
+        """Insert rows in bulk, keeping a row already there (PostgreSQL: INSERT … unnest;
+        SQLite: executemany).
+
+        Args:
+            new: the rows are known not to be there (under the tracking lock): on PostgreSQL
+                they are copied in (binary COPY), several times faster.
+        """
+        if not rows:
+            return
+        if self.postgres and new:
+            with curs.copy(
+                self.sql(f"COPY {{s}}{table} ({columns}) FROM STDIN (FORMAT BINARY)")
+            ) as copy:
+                copy.set_types(list(types))
+                for row in rows:
+                    copy.write_row(row)
+            return
+        if self.postgres:
+            arrays = ", ".join(f"%b::{kind}[]" for kind in types)
+            curs.execute(
+                self.sql(
+                    f"INSERT INTO {{s}}{table} ({columns}) SELECT * FROM unnest({arrays}) "
+                    "ON CONFLICT DO NOTHING"
+                ),
+                [list(column) for column in zip(*rows, strict=True)],
+            )
+        else:
+            marks = ", ".join("?" * len(types))
+            curs.executemany(
+                f"INSERT INTO {table} ({columns}) VALUES ({marks}) ON CONFLICT DO NOTHING", rows
+            )
+
+    def _mark_voided(self, curs: Any, start: int, stop: int) -> None:
+        """Set `voided_stored` on facts voided by voids in (start, stop], and on facts in
+        (start, stop] voided earlier (a target recorded after its void)."""
+        for where in (
+            "(tenant, statement) IN (SELECT tenant, statement FROM {s}learning_voids "
+            "WHERE position > %s AND position <= %s)",
+            "position > %s AND position <= %s AND (tenant, statement) IN "
+            "(SELECT tenant, statement FROM {s}learning_voids)",
+        ):
+            curs.execute(
+                self.sql(
+                    "UPDATE {s}learning_facts SET voided_stored = (SELECT v.stored FROM "
+                    "{s}learning_voids v WHERE v.tenant = learning_facts.tenant AND "
+                    "v.statement = learning_facts.statement) "
+                    f"WHERE voided_stored IS NULL AND {where}"
+                ),
+                (start, stop),
+            )
+
+    # -- stage two ------------------------------------------------------------------------------
+
+    def _catch_up_views(
+        self, target: int, deadline: float | None, progress: ProgressOf | None
+    ) -> dict[str, int]:
+        """Bring every view up to `target` (stage one's position); return their positions."""
+        while True:
+            found = self.tracking.states(VIEWS)
+            positions = {name: found.get(name, (0, 0))[0] for name in VIEWS}
+            behind = sorted({p for p in positions.values() if p < target})
+            if not behind:
+                return positions
+            if deadline is not None and time.monotonic() >= deadline:
+                return positions
+            start = behind[0]
+            names = [name for name in VIEWS if positions[name] == start]
+            reports = {name: progress(name) if progress else None for name in names}
+            try:
+                self._advance_views(names, start, target, deadline, reports)
+            except TrackingBusyError:
+                return positions
+
+    def _advance_views(
+        self,
+        names: list[str],
+        start: int,
+        target: int,
+        deadline: float | None,
+        reports: Mapping[str, Progress | None],
+    ) -> bool:
+        """Evaluate the learners touched in (start, target] for the views `names`, at
+        `start`; return whether the views reached `target` (False: another catch-up moved)."""
+        learners = self._touched(start, target)
+        catalogue = self._catalogue(target)
+        versions = {name: self.versions[name] for name in names}
+        size = LEARNER_BATCH[self.postgres]
+        chunks = [learners[i : i + size] for i in range(0, len(learners), size)]
+        chunks = chunks or [[]]
+        done = 0
+        for index, chunk in enumerate(chunks):
+            last = index == len(chunks) - 1
+            work = _ApplyViews(self, names, start, target, chunk, catalogue, last)
+            if not self.tracking.locked(self._left(deadline), versions, work):
+                return False
+            done += len(chunk)
+            for report in reports.values():
+                if report is not None:
+                    share = (index + 1) / len(chunks)
+                    report(start + int((target - start) * share), target, done)
+        return True
+
+    def _touched(self, start: int, stop: int) -> list[tuple[str, str]]:
+        """The learners with facts or voids of their facts in (start, stop], sorted."""
+        rows = self.tracking.read(
+            "SELECT DISTINCT tenant, learner FROM {s}learning_facts "
+            "WHERE position > %s AND position <= %s "
+            "UNION SELECT DISTINCT f.tenant, f.learner FROM {s}learning_voids v "
+            "JOIN {s}learning_facts f ON f.tenant = v.tenant AND f.statement = v.statement "
+            "WHERE v.position > %s AND v.position <= %s",
+            (start, stop, start, stop),
+        )
+        return sorted((str(tenant), str(learner)) for tenant, learner in rows)
+
+    def load_facts(
+        self, curs: Any, learners: Sequence[tuple[str, str]], stop: int
+    ) -> dict[tuple[str, str], list[Fact]]:
+        """Load the live facts (not voided) of the learners, up to position `stop`."""
+        by_tenant: dict[str, list[str]] = {}
+        for tenant, learner in learners:
+            by_tenant.setdefault(tenant, []).append(learner)
+        found: dict[tuple[str, str], list[Fact]] = {key: [] for key in learners}
+        for tenant, names in by_tenant.items():
+            step = len(names) if self.postgres else CHUNK
+            for i in range(0, len(names), step):
+                where, params = self.tracking.in_list("learner", names[i : i + step])
+                curs.execute(
+                    self.sql(
+                        f"SELECT {_FACT_COLUMNS} FROM {{s}}learning_facts WHERE tenant = %s AND "
+                        f"{where} AND position <= %s AND voided_stored IS NULL"
+                    ),
+                    [tenant, *params, stop],
+                )
+                for row in curs.fetchall():
+                    fact = fact_of_row(tuple(row))
+                    found[(fact.tenant, fact.learner)].append(fact)
+        return found
+
+    def replace_rows(
+        self,
+        curs: Any,
+        names: Sequence[str],
+        facts: Mapping[tuple[str, str], list[Fact]],
+        catalogue: CatalogueIndex,
+    ) -> None:
+        """Replace the learners' rows in the views' tables by the rows of their records,
+        evaluated from their facts.
+
+        On PostgreSQL the learners are evaluated a slice at a time while a second thread
+        copies the previous slice's rows in (evaluating is Python, copying mostly waits on
+        the database, so the two overlap).
+        """
+        wanted = [table for name in names for table in tables.VIEWS[name]]
+        learners = list(facts)
+        for table in wanted:
+            self._delete_learners(curs, table, learners)
+        step = EVALUATE_SLICE if self.postgres else len(learners)
+        slices = [learners[i : i + step] for i in range(0, len(learners), step)]
+        if len(slices) <= 1:
+            for part in slices:
+                self._insert_view_rows(
+                    curs, wanted, self._view_rows(wanted, part, facts, catalogue)
+                )
+            return
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="views-copy") as copier:
+            pending: Future[None] | None = None
+            for part in slices:
+                rows = self._view_rows(wanted, part, facts, catalogue)
+                if pending is not None:
+                    pending.result()
+                pending = copier.submit(self._insert_view_rows, curs, wanted, rows)
+            if pending is not None:
+                pending.result()
+
+    @staticmethod
+    def _view_rows(
+        wanted: Sequence[str],
+        learners: Sequence[tuple[str, str]],
+        facts: Mapping[tuple[str, str], list[Fact]],
+        catalogue: CatalogueIndex,
+    ) -> dict[str, list[tuple[Any, ...]]]:
+        """Evaluate the learners and return the rows of each wanted table."""
+        rows: dict[str, list[tuple[Any, ...]]] = {table: [] for table in wanted}
+        makers = [(rows[table], VIEW_ROWS[table]) for table in wanted]
+        for key in learners:
+            if not facts[key]:
+                continue
+            for record in evaluate(facts[key], catalogue):
+                for found, make in makers:
+                    found.extend(make(record))
+        return rows
+
+    def _delete_learners(self, curs: Any, table: str, learners: Sequence[tuple[str, str]]) -> None:
+        if self.postgres:
+            curs.execute(
+                self.sql(
+                    f"DELETE FROM {{s}}{table} t USING unnest(%b::text[], %b::text[]) "
+                    "AS d(tenant, learner) WHERE t.tenant = d.tenant AND t.learner = d.learner"
+                ),
+                [[t for t, _ in learners], [learner for _, learner in learners]],
+            )
+        else:
+            curs.executemany(
+                f"DELETE FROM {table} WHERE tenant = ? AND learner = ?", list(learners)
+            )
+
+    def _insert_view_rows(
+        self, curs: Any, wanted: Sequence[str], rows: Mapping[str, list[tuple[Any, ...]]]
+    ) -> None:
+        for table in wanted:
+            columns, types = view_columns(table)
+            self._write(curs, table, columns, types, rows[table], new=True)
+
+    # -- rebuilding -----------------------------------------------------------------------------
+
+    def rebuild(
+        self,
+        names: Sequence[str] = PROJECTIONS,
+        progress: ProgressOf | None = None,
+        batch_size: int = REBUILD_BATCH,
+    ) -> int:
+        """Empty the named projections and derive them again from position 0.
+
+        Rebuilding `learning_facts` rebuilds every view too (they are derived from it).
+        Returns the events stage one applied. Safe while the ledger serves: other catch-ups
+        meanwhile apply batches themselves (each exactly once).
+        """
+        unknown = sorted(set(names) - set(PROJECTIONS))
+        if unknown:
+            raise ValueError(f"no learning projection named {', '.join(unknown)}")
+        chosen = list(PROJECTIONS) if FACTS in names else [n for n in VIEWS if n in names]
+
+        def reset(curs: Any, _: Positions) -> None:
+            for name in chosen:
+                owned = tables.FACT_TABLES if name == FACTS else tables.VIEWS[name]
+                self.tracking.reset(curs, name, self.versions[name], owned)
+
+        self.tracking.locked(None, {name: self.versions[name] for name in chosen}, reset)
+        return self._finish(batch_size, progress)
+
+    def _finish(self, batch_size: int, progress: ProgressOf | None) -> int:
+        done = 0
+        while True:
+            result = self.catch_up(batch_size=batch_size, progress=progress)
+            done += result.events
+            if result.complete:
+                return done
+
+    def ensure(self, progress: ProgressOf | None = None) -> list[str]:
+        """Bring every projection up to date (`db migrate`, `serve`, `worker`); rebuild those
+        whose built version differs from the code's. Returns the names rebuilt."""
+        state = self.state()
+        stale = [
+            name
+            for name, (_, version) in state.items()
+            if version is not None and version != self.versions[name]
+        ]
+        if stale:
+            self.rebuild(stale, progress)
+        else:
+            self._finish(REBUILD_BATCH, progress)
+        return list(PROJECTIONS) if FACTS in stale else stale
+
+    def wait_for(self, position: int, timeout: float) -> bool:
+        """Wait at most `timeout` seconds until every learning projection reaches `position`.
+
+        A runner woken by the write usually gets there first, so this watches for
+        `RUNNER_GRACE` seconds; then it catches up itself (exactly-once tracking makes that
+        safe alongside a runner). Returns whether the position was reached.
+        """
+        deadline = time.monotonic() + timeout
+        grace = min(time.monotonic() + RUNNER_GRACE, deadline)
+        while True:
+            if self.position() >= position:
+                return True
+            now = time.monotonic()
+            if now >= deadline:
+                return False
+            if now < grace:
+                time.sleep(min(0.02, grace - now))
+                continue
+            result = self.catch_up(budget=deadline - now)
+            if result.position >= position:
+                return True
+            if result.complete:  # a position beyond the head: wait for the log to get there
+                time.sleep(min(0.05, max(deadline - time.monotonic(), 0)))
+
+    # -- reading --------------------------------------------------------------------------------
+
+    def select_catalogue(
+        self,
+        tenant: str | None = None,
+        *,
+        position: int | None = None,
+        recorded_by: int | None = None,
+    ) -> CatalogueIndex:
+        """Return the catalogue index (every revision) as stage one holds it.
+
+        Args:
+            tenant: only this tenant's entries (None: every tenant's).
+            position: as of this log position (None: as far as stage one has got).
+            recorded_by: only revisions recorded at or before this time (ms), e.g. a
+                transcript's `as_of`.
+        """
+        if position is None:
+            position = self.tracking.states([FACTS]).get(FACTS, (0, 0))[0]
+        return self._catalogue(position, tenant, recorded_by)
+
+    def select_facts(
+        self, tenant: str, learner: str, *, stored_by: int | None = None
+    ) -> list[Fact]:
+        """Return a learner's facts in log order, voided ones included (`voided_stored`).
+
+        Args:
+            stored_by: only facts stored at or before this time (ms), if given.
+        """
+        sql = f"SELECT {_FACT_COLUMNS} FROM {{s}}learning_facts WHERE tenant = %s AND learner = %s"
+        params: list[Any] = [tenant, learner]
+        if stored_by is not None:
+            sql += " AND stored <= %s"
+            params.append(stored_by)
+        rows = self.tracking.read(sql + " ORDER BY position, course, module", params)
+        return [fact_of_row(row) for row in rows]
+
+
+class _ApplyFacts:
+    """The work of one stage-one batch, run holding the tracking row."""
+
+    def __init__(self, owner: LearningProjections, parsed: _Parsed) -> None:
+        self.owner = owner
+        self.parsed = parsed
+
+    def __call__(self, curs: Any, held: Positions) -> int | None:
+        """Apply the batch and return None, or return the position found if it moved."""
+        position = held[FACTS][0]
+        parsed, owner = self.parsed, self.owner
+        if position != parsed.expected:
+            return position
+        owner._write(curs, tables.CATALOGUE, _CATALOGUE_COLUMNS, _CATALOGUE_TYPES, parsed.catalogue)
+        owner._write(curs, tables.FACTS, _FACT_COLUMNS, _FACT_TYPES, parsed.facts, new=True)
+        owner._write(curs, tables.VOIDS, _VOID_COLUMNS, _VOID_TYPES, parsed.voids)
+        if parsed.voids or parsed.facts:
+            owner._mark_voided(curs, parsed.expected, parsed.stop)
+        owner.tracking.set_position(curs, FACTS, parsed.stop)
+        return None
+
+
+class _ApplyViews:
+    """The work of one batch of learners for views at one position, holding their rows."""
+
+    def __init__(
+        self,
+        owner: LearningProjections,
+        names: list[str],
+        start: int,
+        target: int,
+        learners: list[tuple[str, str]],
+        catalogue: CatalogueIndex,
+        last: bool,
+    ) -> None:
+        self.owner = owner
+        self.names = names
+        self.start = start
+        self.target = target
+        self.learners = learners
+        self.catalogue = catalogue
+        self.last = last
+
+    def __call__(self, curs: Any, held: Positions) -> bool:
+        """Replace the learners' rows (and, for the last batch, move the positions)."""
+        owner = self.owner
+        if any(held[name][0] != self.start for name in self.names):
+            return False
+        curs.execute(
+            owner.sql("SELECT position FROM {s}learning_tracking WHERE name = %s"), (FACTS,)
+        )
+        row = curs.fetchone()
+        if row is None or int(row[0]) < self.target:  # stage one was reset meanwhile
+            return False
+        if self.learners:
+            facts = owner.load_facts(curs, self.learners, self.target)
+            owner.replace_rows(curs, self.names, facts, self.catalogue)
+        if self.last:
+            for name in self.names:
+                owner.tracking.set_position(curs, name, self.target)
+        return True
+
+
+def _fact_row(fact: Fact) -> tuple[Any, ...]:
+    """A fact as a `learning_facts` row (column order of `_FACT_COLUMNS`)."""
+    return (
+        fact.tenant,
+        fact.learner,
+        fact.course,
+        fact.module,
+        fact.statement,
+        fact.position,
+        fact.stored,
+        fact.timestamp,
+        fact.revision,
+        fact.kind,
+        int(fact.completed),
+        None if fact.success is None else int(fact.success),
+        _float(fact.scaled),
+        _float(fact.progress),
+        _float(fact.minutes),
+        fact.path,
+        fact.after,
+        fact.source,
+        fact.voided_stored,
+    )
+
+
+def fact_of_row(row: tuple[Any, ...]) -> Fact:
+    """Return the Fact a `learning_facts` row holds (column order of `_FACT_COLUMNS`)."""
+    (
+        tenant,
+        learner,
+        course,
+        module,
+        statement,
+        position,
+        stored,
+        happened,
+        revision,
+        kind,
+        completed,
+        success,
+        scaled,
+        progress,
+        minutes,
+        path,
+        after,
+        source,
+        voided_stored,
+    ) = row
+    return Fact(
+        tenant=tenant,
+        learner=learner,
+        course=course,
+        module=module,
+        statement=statement,
+        position=int(position),
+        stored=int(stored),
+        timestamp=int(happened),
+        revision=int(revision),
+        kind=kind,
+        completed=bool(completed),
+        success=None if success is None else bool(success),
+        scaled=_float(scaled),
+        progress=_float(progress),
+        minutes=_float(minutes),
+        path=path,
+        after=after,
+        source=source,
+        voided_stored=None if voided_stored is None else int(voided_stored),
+    )
+
+
+def _float(value: Any) -> float | None:
+    return None if value is None else float(value)
+
+
+__all__ = [
+    "FACTS",
+    "PROJECTIONS",
+    "VERSIONS",
+    "VIEWS",
+    "CatchUp",
+    "LearningProjections",
+    "fact_of_row",
+]
