@@ -24,20 +24,26 @@ from dataclasses import dataclass
 from typing import Any
 
 import orjson
-from eventsourcing.persistence import StoredEvent
 
 from ledger.application import Ledger
-from ledger.catalogue import CATALOGUE_TOPICS, COURSE, RETIRED, topic_meaning
+from ledger.catalogue import CATALOGUE_TOPICS
 from ledger.recorders import LedgerPostgresRecorder, LedgerSQLiteRecorder
 from ledger.statements import RECORDED_TOPIC
-from ledger.xapi.equivalence import normalise_iri
-from ledger.xapi.primitives import epoch_ms
-from ledger.xapi.statement import VOIDED_VERB
 from projections import learning_tables as tables
-from projections.learning import CatalogueIndex, evaluate, facts_of
+from projections.learning import CatalogueIndex, evaluate
+from projections.learning_facts import (
+    CATALOGUE_COLUMNS,
+    CATALOGUE_TYPES,
+    FACT_COLUMNS,
+    FACT_TYPES,
+    VOID_COLUMNS,
+    VOID_TYPES,
+    Parsed,
+    fact_of_row,
+    parse,
+)
 from projections.learning_model import Fact
 from projections.learning_views import VIEW_ROWS, view_columns
-from projections.statement_index import stored_ms
 from projections.tracking import CHUNK, Positions, Tracking, TrackingBusyError
 
 FACTS = tables.FACTS
@@ -64,19 +70,6 @@ TOPICS = [RECORDED_TOPIC, *CATALOGUE_TOPICS]
 Progress = Callable[[int, int, int], None]  # (position, head, items done)
 ProgressOf = Callable[[str], Progress | None]  # a projection's name → its progress report
 
-_FACT_COLUMNS = (
-    "tenant, learner, course, module, statement, position, stored, happened, revision, kind, "
-    "completed, success, scaled, progress, minutes, path, after_course, source, voided_stored"
-)
-_FACT_TYPES = [
-    *("text", "text", "text", "text", "text", "int8", "int8", "int8", "int4", "text", "int4"),
-    *("int4", "float8", "float8", "float8", "text", "text", "text", "int8"),
-]
-_CATALOGUE_COLUMNS = "tenant, kind, id, revision, document, retired, position, recorded"
-_CATALOGUE_TYPES = ["text", "text", "text", "int4", "text", "int4", "int8", "int8"]
-_VOID_COLUMNS = "tenant, statement, position, stored"
-_VOID_TYPES = ["text", "text", "int8", "int8"]
-
 
 @dataclass(frozen=True)
 class CatchUp:
@@ -87,18 +80,6 @@ class CatchUp:
     head: int
     events: int
     complete: bool
-
-
-@dataclass
-class _Parsed:
-    """A batch of the log worked out before the lock: the rows to write."""
-
-    expected: int
-    stop: int
-    events: int
-    catalogue: list[tuple[Any, ...]]
-    facts: list[tuple[Any, ...]]
-    voids: list[tuple[Any, ...]]
 
 
 class LearningProjections:
@@ -197,7 +178,7 @@ class LearningProjections:
                 progress(position, head, done)
         return position, done
 
-    def _parse(self, position: int, stop: int, catalogue: CatalogueIndex) -> _Parsed:
+    def _parse(self, position: int, stop: int, catalogue: CatalogueIndex) -> Parsed:
         """Read the events in (position, stop] and work out their rows (no lock held).
 
         `catalogue` (as of `position`) is brought forward to `stop`.
@@ -208,57 +189,7 @@ class LearningProjections:
         )
         if len(notifications) == limit:
             stop = notifications[-1].id
-        parsed = _Parsed(position, stop, len(notifications), [], [], [])
-        millis: dict[str, int] = {}  # a write's statements share one `stored`
-        seen: set[tuple[str, str, str, str]] = set()
-        for note in notifications:
-            if note.topic == RECORDED_TOPIC:
-                state = orjson.loads(note.state)
-                tenant, statement = state["tenant"], state["statement"]
-                stored = statement["stored"]
-                at = millis.get(stored)
-                if at is None:
-                    at = millis[stored] = stored_ms(stored)
-                if statement["verb"]["id"] == VOIDED_VERB:
-                    target = str(statement["object"]["id"]).lower()
-                    parsed.voids.append((tenant, target, note.id, at))
-                    continue
-                for fact in facts_of(tenant, note.id, at, statement, catalogue):
-                    key = (tenant, fact.statement, fact.course, fact.module)
-                    if key not in seen:  # one fact per statement, course and module
-                        seen.add(key)
-                        parsed.facts.append(_fact_row(fact))
-                continue
-            kind, change = topic_meaning(note.topic) or (COURSE, "")
-            retired = change == RETIRED
-            event: Any = self.ledger.mapper.to_domain_event(
-                StoredEvent(note.originator_id, note.originator_version, note.topic, note.state)
-            )
-            iri = normalise_iri(event.catalogue_id)
-            revision = int(note.originator_version)
-            document = None if retired else event.document
-            if retired:  # the row keeps the last document
-                kept = (
-                    catalogue.document(event.tenant, iri, revision)
-                    if kind == COURSE
-                    else catalogue.path(event.tenant, iri)
-                )
-            catalogue.apply(event.tenant, kind, iri, revision, document, retired)
-            if retired:
-                document = kept
-            parsed.catalogue.append(
-                (
-                    event.tenant,
-                    kind,
-                    iri,
-                    revision,
-                    orjson.dumps(document).decode(),
-                    int(retired),
-                    note.id,
-                    epoch_ms(event.timestamp),
-                )
-            )
-        return parsed
+        return parse(self.ledger.mapper, notifications, position, stop, catalogue)
 
     def _catalogue(
         self, position: int, tenant: str | None = None, recorded_by: int | None = None
@@ -420,7 +351,7 @@ class LearningProjections:
                 where, params = self.tracking.in_list("learner", names[i : i + step])
                 curs.execute(
                     self.sql(
-                        f"SELECT {_FACT_COLUMNS} FROM {{s}}learning_facts WHERE tenant = %s AND "
+                        f"SELECT {FACT_COLUMNS} FROM {{s}}learning_facts WHERE tenant = %s AND "
                         f"{where} AND position <= %s AND voided_stored IS NULL"
                     ),
                     [tenant, *params, stop],
@@ -608,7 +539,7 @@ class LearningProjections:
         Args:
             stored_by: only facts stored at or before this time (ms), if given.
         """
-        sql = f"SELECT {_FACT_COLUMNS} FROM {{s}}learning_facts WHERE tenant = %s AND learner = %s"
+        sql = f"SELECT {FACT_COLUMNS} FROM {{s}}learning_facts WHERE tenant = %s AND learner = %s"
         params: list[Any] = [tenant, learner]
         if stored_by is not None:
             sql += " AND stored <= %s"
@@ -620,7 +551,7 @@ class LearningProjections:
 class _ApplyFacts:
     """The work of one stage-one batch, run holding the tracking row."""
 
-    def __init__(self, owner: LearningProjections, parsed: _Parsed) -> None:
+    def __init__(self, owner: LearningProjections, parsed: Parsed) -> None:
         self.owner = owner
         self.parsed = parsed
 
@@ -630,9 +561,9 @@ class _ApplyFacts:
         parsed, owner = self.parsed, self.owner
         if position != parsed.expected:
             return position
-        owner._write(curs, tables.CATALOGUE, _CATALOGUE_COLUMNS, _CATALOGUE_TYPES, parsed.catalogue)
-        owner._write(curs, tables.FACTS, _FACT_COLUMNS, _FACT_TYPES, parsed.facts, new=True)
-        owner._write(curs, tables.VOIDS, _VOID_COLUMNS, _VOID_TYPES, parsed.voids)
+        owner._write(curs, tables.CATALOGUE, CATALOGUE_COLUMNS, CATALOGUE_TYPES, parsed.catalogue)
+        owner._write(curs, tables.FACTS, FACT_COLUMNS, FACT_TYPES, parsed.facts, new=True)
+        owner._write(curs, tables.VOIDS, VOID_COLUMNS, VOID_TYPES, parsed.voids)
         if parsed.voids or parsed.facts:
             owner._mark_voided(curs, parsed.expected, parsed.stop)
         owner.tracking.set_position(curs, FACTS, parsed.stop)
@@ -678,81 +609,6 @@ class _ApplyViews:
             for name in self.names:
                 owner.tracking.set_position(curs, name, self.target)
         return True
-
-
-def _fact_row(fact: Fact) -> tuple[Any, ...]:
-    """A fact as a `learning_facts` row (column order of `_FACT_COLUMNS`)."""
-    return (
-        fact.tenant,
-        fact.learner,
-        fact.course,
-        fact.module,
-        fact.statement,
-        fact.position,
-        fact.stored,
-        fact.timestamp,
-        fact.revision,
-        fact.kind,
-        int(fact.completed),
-        None if fact.success is None else int(fact.success),
-        _float(fact.scaled),
-        _float(fact.progress),
-        _float(fact.minutes),
-        fact.path,
-        fact.after,
-        fact.source,
-        fact.voided_stored,
-    )
-
-
-def fact_of_row(row: tuple[Any, ...]) -> Fact:
-    """Return the Fact a `learning_facts` row holds (column order of `_FACT_COLUMNS`)."""
-    (
-        tenant,
-        learner,
-        course,
-        module,
-        statement,
-        position,
-        stored,
-        happened,
-        revision,
-        kind,
-        completed,
-        success,
-        scaled,
-        progress,
-        minutes,
-        path,
-        after,
-        source,
-        voided_stored,
-    ) = row
-    return Fact(
-        tenant=tenant,
-        learner=learner,
-        course=course,
-        module=module,
-        statement=statement,
-        position=int(position),
-        stored=int(stored),
-        timestamp=int(happened),
-        revision=int(revision),
-        kind=kind,
-        completed=bool(completed),
-        success=None if success is None else bool(success),
-        scaled=_float(scaled),
-        progress=_float(progress),
-        minutes=_float(minutes),
-        path=path,
-        after=after,
-        source=source,
-        voided_stored=None if voided_stored is None else int(voided_stored),
-    )
-
-
-def _float(value: Any) -> float | None:
-    return None if value is None else float(value)
 
 
 __all__ = [
