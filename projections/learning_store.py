@@ -21,7 +21,7 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import orjson
 
@@ -46,6 +46,7 @@ from projections.learning_model import Fact
 from projections.learning_views import VIEW_ROWS, view_columns
 from projections.tracking import CHUNK, Positions, Tracking, TrackingBusyError
 
+_T = TypeVar("_T")
 FACTS = tables.FACTS
 VIEWS: tuple[str, ...] = tuple(tables.VIEWS)
 #: Every learning projection, in the order they are caught up.
@@ -150,46 +151,76 @@ class LearningProjections:
     def _catch_up_facts(
         self, head: int, deadline: float | None, batch_size: int, progress: Progress | None
     ) -> tuple[int, int]:
-        """Apply the log up to `head` to stage one; return (its position, events applied)."""
+        """Apply the log up to `head` to stage one; return (its position, events applied).
+
+        A pipeline on PostgreSQL: while one batch is applied (in a transaction of its own,
+        holding the tracking row) the next is read and parsed, and the one after that read.
+        A batch is parsed against the catalogue as the batches before it leave it; if an
+        apply finds the position moved (another catch-up applied those events), everything
+        parsed after it is dropped and the pipeline starts again from where that one got.
+        On SQLite (no second connection to overlap with) the steps run one after another.
+        """
         position = self.tracking.states([FACTS]).get(FACTS, (0, 0))[0]
         done = 0
-        tried = False
         catalogue: CatalogueIndex | None = None
-        while position < head:
-            if deadline is not None and tried and time.monotonic() >= deadline:
-                break
-            tried = True
-            if catalogue is None:
-                catalogue = self._catalogue(position)
-            parsed = self._parse(position, min(position + batch_size, head), catalogue)
-            try:
-                now = self.tracking.locked(
-                    self._left(deadline), {FACTS: self.versions[FACTS]}, _ApplyFacts(self, parsed)
-                )
-            except TrackingBusyError:
-                break
-            if now is None:
-                position = parsed.stop
-                done += parsed.events
-            else:  # another catch-up moved the position: its catalogue is not ours
-                position = now
-                catalogue = None
-            if progress is not None:
-                progress(position, head, done)
+        parse_from = position  # the batches before it are applied or being applied
+        reading: tuple[int, Future[list[Any]]] | None = None
+        applying: tuple[Parsed, Future[int | None]] | None = None
+        tried = False
+        with _executor(self.postgres) as pool:
+            while True:
+                parsed = None
+                in_time = deadline is None or not tried or time.monotonic() < deadline
+                if parse_from < head and in_time:
+                    tried = True
+                    stop = min(parse_from + batch_size, head)
+                    if reading is None or reading[0] != parse_from:
+                        reading = (parse_from, pool.submit(self._read, parse_from, stop))
+                    notifications = reading[1].result()
+                    if len(notifications) == stop - parse_from:
+                        stop = notifications[-1].id
+                    reading = None
+                    if stop < head:  # read the next batch while this one is parsed
+                        following = min(stop + batch_size, head)
+                        reading = (stop, pool.submit(self._read, stop, following))
+                    if catalogue is None:
+                        catalogue = self._catalogue(parse_from)
+                    parsed = parse(self.ledger.mapper, notifications, parse_from, stop, catalogue)
+                if applying is not None:
+                    before, outcome = applying
+                    applying = None
+                    try:
+                        now = outcome.result()
+                    except TrackingBusyError:
+                        break
+                    if now is None:
+                        position = before.stop
+                        done += before.events
+                    else:  # another catch-up moved the position: start again from there
+                        position = parse_from = now
+                        catalogue = None
+                        reading = None
+                        parsed = None
+                    if progress is not None:
+                        progress(position, head, done)
+                    if now is not None:
+                        continue
+                if parsed is None:
+                    break
+                work = _ApplyFacts(self, parsed)
+                wait = self._left(deadline)
+                versions = {FACTS: self.versions[FACTS]}
+                applying = (parsed, pool.submit(self.tracking.locked, wait, versions, work))
+                parse_from = parsed.stop
         return position, done
 
-    def _parse(self, position: int, stop: int, catalogue: CatalogueIndex) -> Parsed:
-        """Read the events in (position, stop] and work out their rows (no lock held).
-
-        `catalogue` (as of `position`) is brought forward to `stop`.
-        """
-        limit = stop - position
-        notifications = self.recorder.select_notifications(
-            position, limit, stop=stop, topics=TOPICS, inclusive_of_start=False
+    def _read(self, position: int, stop: int) -> list[Any]:
+        """Return the events of stage one's topics in (position, stop], in log order."""
+        return list(
+            self.recorder.select_notifications(
+                position, stop - position, stop=stop, topics=TOPICS, inclusive_of_start=False
+            )
         )
-        if len(notifications) == limit:
-            stop = notifications[-1].id
-        return parse(self.ledger.mapper, notifications, position, stop, catalogue)
 
     def _catalogue(
         self, position: int, tenant: str | None = None, recorded_by: int | None = None
@@ -609,6 +640,32 @@ class _ApplyViews:
             for name in self.names:
                 owner.tracking.set_position(curs, name, self.target)
         return True
+
+
+class _Now:
+    """An executor that runs what it is given at once, in the caller's thread."""
+
+    def submit(self, work: Callable[..., _T], *args: Any) -> Future[_T]:
+        """Run `work(*args)`; return its outcome as a completed future."""
+        done: Future[_T] = Future()
+        try:
+            done.set_result(work(*args))
+        except BaseException as ex:  # handed to whoever asks the future
+            done.set_exception(ex)
+        return done
+
+    def __enter__(self) -> _Now:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+
+def _executor(threads: bool) -> ThreadPoolExecutor | _Now:
+    """A pool of two threads (PostgreSQL: reads and applies overlap parsing), or `_Now`."""
+    if threads:
+        return ThreadPoolExecutor(max_workers=2, thread_name_prefix="learning-facts")
+    return _Now()
 
 
 __all__ = [
