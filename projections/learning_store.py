@@ -18,7 +18,7 @@ of the facts, so doing a batch of learners twice changes nothing.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -47,6 +47,8 @@ from projections.learning_views import VIEW_ROWS, view_columns
 from projections.tracking import CHUNK, Positions, Tracking, TrackingBusyError
 
 _T = TypeVar("_T")
+#: A learner's record in a course: (tenant, learner, course).
+Key = tuple[str, str, str]
 FACTS = tables.FACTS
 VIEWS: tuple[str, ...] = tuple(tables.VIEWS)
 #: Every learning projection, in the order they are caught up.
@@ -61,9 +63,9 @@ REBUILD_BATCH = 10_000
 RUNNER_GRACE = 0.25
 #: Learners evaluated at a time while the previous ones' rows are copied in (PostgreSQL).
 EVALUATE_SLICE = 250
-#: Learners evaluated per transaction of the views (SQLite: the transaction holds the
-#: database's write lock, so fewer).
-LEARNER_BATCH = {True: 2000, False: 500}
+#: Records (a learner in a course) evaluated per transaction of the views (SQLite: the
+#: transaction holds the database's write lock, so fewer).
+RECORD_BATCH = {True: 5000, False: 1000}
 
 #: The events the facts are drawn from: statements and catalogue revisions.
 TOPICS = [RECORDED_TOPIC, *CATALOGUE_TOPICS]
@@ -337,11 +339,11 @@ class LearningProjections:
     ) -> bool:
         """Evaluate the learners touched in (start, target] for the views `names`, at
         `start`; return whether the views reached `target` (False: another catch-up moved)."""
-        learners = self._touched(start, target)
+        touched = self._touched(start, target)
         catalogue = self._catalogue(target)
         versions = {name: self.versions[name] for name in names}
-        size = LEARNER_BATCH[self.postgres]
-        chunks = [learners[i : i + size] for i in range(0, len(learners), size)]
+        size = RECORD_BATCH[self.postgres]
+        chunks = [touched[i : i + size] for i in range(0, len(touched), size)]
         chunks = chunks or [[]]
         done = 0
         for index, chunk in enumerate(chunks):
@@ -356,40 +358,129 @@ class LearningProjections:
                     report(start + int((target - start) * share), target, done)
         return True
 
-    def _touched(self, start: int, stop: int) -> list[tuple[str, str]]:
-        """The learners with facts or voids of their facts in (start, stop], sorted."""
+    def _touched(self, start: int, stop: int) -> list[Key]:
+        """The (tenant, learner, course) with facts, or voids of their facts, in
+        (start, stop], sorted."""
         rows = self.tracking.read(
-            "SELECT DISTINCT tenant, learner FROM {s}learning_facts "
+            "SELECT DISTINCT tenant, learner, course FROM {s}learning_facts "
             "WHERE position > %s AND position <= %s "
-            "UNION SELECT DISTINCT f.tenant, f.learner FROM {s}learning_voids v "
+            "UNION SELECT DISTINCT f.tenant, f.learner, f.course FROM {s}learning_voids v "
             "JOIN {s}learning_facts f ON f.tenant = v.tenant AND f.statement = v.statement "
             "WHERE v.position > %s AND v.position <= %s",
             (start, stop, start, stop),
         )
-        return sorted((str(tenant), str(learner)) for tenant, learner in rows)
+        return sorted((str(tenant), str(learner), str(course)) for tenant, learner, course in rows)
+
+    def scope(self, curs: Any, touched: Sequence[Key], stop: int) -> tuple[set[Key], set[Key]]:
+        """Return the records to evaluate again and the courses whose facts that needs.
+
+        A course enrolled through a learning path with unlockNext waits for the course
+        before it (`Fact.after`): when that one changes, so may the waiting one (evaluated
+        again too), and evaluating the waiting one needs the facts of the one before it.
+        """
+        learners = sorted({(tenant, learner) for tenant, learner, _ in touched})
+        edges: dict[tuple[str, str], set[tuple[str, str]]] = {}
+        for tenant, learner, course, after in self._select_by_learners(
+            curs,
+            "DISTINCT tenant, learner, course, after_course",
+            learners,
+            "after_course <> '' AND position <= %s AND voided_stored IS NULL",
+            [stop],
+        ):
+            edges.setdefault((tenant, learner), set()).add((course, after))
+        again = set(touched)
+        for (tenant, learner), pairs in edges.items():
+            grown = True
+            while grown:  # the courses waiting on a course evaluated again
+                grown = False
+                for course, after in pairs:
+                    if (tenant, learner, after) in again and (tenant, learner, course) not in again:
+                        again.add((tenant, learner, course))
+                        grown = True
+        needed = set(again)
+        for (tenant, learner), pairs in edges.items():
+            grown = True
+            while grown:  # and the courses they wait on
+                grown = False
+                for course, after in pairs:
+                    if (tenant, learner, course) in needed and (
+                        tenant,
+                        learner,
+                        after,
+                    ) not in needed:
+                        needed.add((tenant, learner, after))
+                        grown = True
+        return again, needed
+
+    def _select_by_learners(
+        self,
+        curs: Any,
+        columns: str,
+        learners: Sequence[tuple[str, str]],
+        condition: str,
+        params: Sequence[Any],
+    ) -> list[tuple[Any, ...]]:
+        """Select `columns` of the learners' facts meeting `condition` (with `params`)."""
+        found: list[tuple[Any, ...]] = []
+        if not learners:
+            return found
+        if self.postgres:
+            curs.execute(
+                self.sql(
+                    f"SELECT {columns} FROM {{s}}learning_facts JOIN unnest(%b::text[], "
+                    "%b::text[]) AS k(t, l) ON tenant = k.t AND learner = k.l "
+                    f"WHERE {condition}"
+                ),
+                [[t for t, _ in learners], [learner for _, learner in learners], *params],
+            )
+            return [tuple(row) for row in curs.fetchall()]
+        for i in range(0, len(learners), CHUNK // 2):
+            part = learners[i : i + CHUNK // 2]
+            pairs = ",".join(["(?, ?)"] * len(part))
+            curs.execute(
+                f"SELECT {columns} FROM learning_facts WHERE (tenant, learner) IN "
+                f"(VALUES {pairs}) AND {condition.replace('%s', '?')}",
+                [*(value for pair in part for value in pair), *params],
+            )
+            found.extend(tuple(row) for row in curs.fetchall())
+        return found
 
     def load_facts(
-        self, curs: Any, learners: Sequence[tuple[str, str]], stop: int
+        self, curs: Any, courses: Iterable[Key], stop: int
     ) -> dict[tuple[str, str], list[Fact]]:
-        """Load the live facts (not voided) of the learners, up to position `stop`."""
-        by_tenant: dict[str, list[str]] = {}
-        for tenant, learner in learners:
-            by_tenant.setdefault(tenant, []).append(learner)
-        found: dict[tuple[str, str], list[Fact]] = {key: [] for key in learners}
-        for tenant, names in by_tenant.items():
-            step = len(names) if self.postgres else CHUNK
-            for i in range(0, len(names), step):
-                where, params = self.tracking.in_list("learner", names[i : i + step])
+        """Load the live facts (not voided) of learners in courses, up to position `stop`,
+        by learner."""
+        wanted = sorted(set(courses))
+        found: dict[tuple[str, str], list[Fact]] = {}
+        for tenant, learner, _ in wanted:
+            found.setdefault((tenant, learner), [])
+        if not wanted:
+            return found
+        live = "position <= %s AND voided_stored IS NULL"
+        if self.postgres:
+            curs.execute(
+                self.sql(
+                    f"SELECT {FACT_COLUMNS} FROM {{s}}learning_facts JOIN unnest(%b::text[], "
+                    "%b::text[], %b::text[]) AS k(t, l, c) ON tenant = k.t AND learner = k.l "
+                    f"AND course = k.c WHERE {live}"
+                ),
+                [[k[0] for k in wanted], [k[1] for k in wanted], [k[2] for k in wanted], stop],
+            )
+            rows = curs.fetchall()
+        else:
+            rows = []
+            for i in range(0, len(wanted), CHUNK // 3):
+                part = wanted[i : i + CHUNK // 3]
+                keys = ",".join(["(?, ?, ?)"] * len(part))
                 curs.execute(
-                    self.sql(
-                        f"SELECT {FACT_COLUMNS} FROM {{s}}learning_facts WHERE tenant = %s AND "
-                        f"{where} AND position <= %s AND voided_stored IS NULL"
-                    ),
-                    [tenant, *params, stop],
+                    f"SELECT {FACT_COLUMNS} FROM learning_facts WHERE (tenant, learner, course) "
+                    f"IN (VALUES {keys}) AND {live.replace('%s', '?')}",
+                    [*(value for key in part for value in key), stop],
                 )
-                for row in curs.fetchall():
-                    fact = fact_of_row(tuple(row))
-                    found[(fact.tenant, fact.learner)].append(fact)
+                rows.extend(curs.fetchall())
+        for row in rows:
+            fact = fact_of_row(tuple(row))
+            found[(fact.tenant, fact.learner)].append(fact)
         return found
 
     def replace_rows(
@@ -397,10 +488,11 @@ class LearningProjections:
         curs: Any,
         names: Sequence[str],
         facts: Mapping[tuple[str, str], list[Fact]],
+        again: set[Key],
         catalogue: CatalogueIndex,
     ) -> None:
-        """Replace the learners' rows in the views' tables by the rows of their records,
-        evaluated from their facts.
+        """Replace the rows of the records `again` in the views' tables by the rows of the
+        records evaluated from the learners' facts.
 
         On PostgreSQL the learners are evaluated a slice at a time while a second thread
         copies the previous slice's rows in (evaluating is Python, copying mostly waits on
@@ -409,19 +501,19 @@ class LearningProjections:
         wanted = [table for name in names for table in tables.VIEWS[name]]
         learners = list(facts)
         for table in wanted:
-            self._delete_learners(curs, table, learners)
+            self._delete_records(curs, table, sorted(again))
         step = EVALUATE_SLICE if self.postgres else len(learners)
         slices = [learners[i : i + step] for i in range(0, len(learners), step)]
         if len(slices) <= 1:
             for part in slices:
                 self._insert_view_rows(
-                    curs, wanted, self._view_rows(wanted, part, facts, catalogue)
+                    curs, wanted, self._view_rows(wanted, part, facts, again, catalogue)
                 )
             return
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="views-copy") as copier:
             pending: Future[None] | None = None
             for part in slices:
-                rows = self._view_rows(wanted, part, facts, catalogue)
+                rows = self._view_rows(wanted, part, facts, again, catalogue)
                 if pending is not None:
                     pending.result()
                 pending = copier.submit(self._insert_view_rows, curs, wanted, rows)
@@ -433,31 +525,39 @@ class LearningProjections:
         wanted: Sequence[str],
         learners: Sequence[tuple[str, str]],
         facts: Mapping[tuple[str, str], list[Fact]],
+        again: set[Key],
         catalogue: CatalogueIndex,
     ) -> dict[str, list[tuple[Any, ...]]]:
-        """Evaluate the learners and return the rows of each wanted table."""
+        """Evaluate the learners and return the rows of each wanted table (of the records
+        `again` only: the others' facts were loaded as prerequisites)."""
         rows: dict[str, list[tuple[Any, ...]]] = {table: [] for table in wanted}
         makers = [(rows[table], VIEW_ROWS[table]) for table in wanted]
         for key in learners:
             if not facts[key]:
                 continue
             for record in evaluate(facts[key], catalogue):
+                if (record.tenant, record.learner, record.course) not in again:
+                    continue
                 for found, make in makers:
                     found.extend(make(record))
         return rows
 
-    def _delete_learners(self, curs: Any, table: str, learners: Sequence[tuple[str, str]]) -> None:
+    def _delete_records(self, curs: Any, table: str, keys: Sequence[Key]) -> None:
+        """Delete the rows of the given (tenant, learner, course) from a view's table."""
+        if not keys:
+            return
         if self.postgres:
             curs.execute(
                 self.sql(
-                    f"DELETE FROM {{s}}{table} t USING unnest(%b::text[], %b::text[]) "
-                    "AS d(tenant, learner) WHERE t.tenant = d.tenant AND t.learner = d.learner"
+                    f"DELETE FROM {{s}}{table} t USING unnest(%b::text[], %b::text[], "
+                    "%b::text[]) AS d(tenant, learner, course) WHERE t.tenant = d.tenant "
+                    "AND t.learner = d.learner AND t.course = d.course"
                 ),
-                [[t for t, _ in learners], [learner for _, learner in learners]],
+                [[k[0] for k in keys], [k[1] for k in keys], [k[2] for k in keys]],
             )
         else:
             curs.executemany(
-                f"DELETE FROM {table} WHERE tenant = ? AND learner = ?", list(learners)
+                f"DELETE FROM {table} WHERE tenant = ? AND learner = ? AND course = ?", keys
             )
 
     def _insert_view_rows(
@@ -602,7 +702,8 @@ class _ApplyFacts:
 
 
 class _ApplyViews:
-    """The work of one batch of learners for views at one position, holding their rows."""
+    """The work of one batch of touched records for views at one position, holding their
+    tracking rows."""
 
     def __init__(
         self,
@@ -610,7 +711,7 @@ class _ApplyViews:
         names: list[str],
         start: int,
         target: int,
-        learners: list[tuple[str, str]],
+        touched: list[Key],
         catalogue: CatalogueIndex,
         last: bool,
     ) -> None:
@@ -618,12 +719,12 @@ class _ApplyViews:
         self.names = names
         self.start = start
         self.target = target
-        self.learners = learners
+        self.touched = touched
         self.catalogue = catalogue
         self.last = last
 
     def __call__(self, curs: Any, held: Positions) -> bool:
-        """Replace the learners' rows (and, for the last batch, move the positions)."""
+        """Replace the touched records' rows (and, for the last batch, move the positions)."""
         owner = self.owner
         if any(held[name][0] != self.start for name in self.names):
             return False
@@ -633,9 +734,10 @@ class _ApplyViews:
         row = curs.fetchone()
         if row is None or int(row[0]) < self.target:  # stage one was reset meanwhile
             return False
-        if self.learners:
-            facts = owner.load_facts(curs, self.learners, self.target)
-            owner.replace_rows(curs, self.names, facts, self.catalogue)
+        if self.touched:
+            again, needed = owner.scope(curs, self.touched, self.target)
+            facts = owner.load_facts(curs, needed, self.target)
+            owner.replace_rows(curs, self.names, facts, again, self.catalogue)
         if self.last:
             for name in self.names:
                 owner.tracking.set_position(curs, name, self.target)
