@@ -8,11 +8,12 @@ recorded after its void is stored voided), and the new position — exactly once
 catch-ups run (`projections.tracking`).
 
 Stage two: each view of `VIEWS` has its own tracking row and version. It follows stage one:
-the learners touched by facts or voids with positions in (its position, the facts' position]
-are evaluated again from their live facts (`projections.learning.evaluate`) and their rows
-replaced, one transaction per batch of learners, under the view's tracking row; views at the
-same position are done together (each learner evaluated once). A view's rows are a function
-of the facts, so doing a batch of learners twice changes nothing.
+the records (a learner in a course) touched by facts or voids with positions in (its
+position, the facts' position], and the courses of a learning path waiting on them, are
+evaluated again from their live facts (`projections.learning.evaluate`) and their rows
+replaced, one transaction per batch of records, under the views' tracking rows; views at the
+same position are done together (each record evaluated once). A view's rows are a function
+of the facts, so doing a batch twice changes nothing.
 """
 
 from __future__ import annotations
