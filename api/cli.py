@@ -234,6 +234,7 @@ def serve(settings: Settings, host: str, port: int, workers: int, threads: int) 
 
 
 def _run_server(settings: Settings, host: str, port: int, workers: int, threads: int) -> None:
+    """Run gunicorn in this process until it is stopped (SIGTERM, SIGINT)."""
     _Server(
         settings,
         {

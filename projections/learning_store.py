@@ -8,38 +8,48 @@ recorded after its void is stored voided), and the new position — exactly once
 catch-ups run (`projections.tracking`).
 
 Stage two: each view of `VIEWS` has its own tracking row and version. It follows stage one:
-the learners touched by facts or voids with positions in (its position, the facts' position]
-are evaluated again from their live facts (`projections.learning.evaluate`) and their rows
-replaced, one transaction per batch of learners, under the view's tracking row; views at the
-same position are done together (each learner evaluated once). A view's rows are a function
-of the facts, so doing a batch of learners twice changes nothing.
+the records (a learner in a course) touched by facts or voids with positions in (its
+position, the facts' position], and the courses of a learning path waiting on them, are
+evaluated again from their live facts (`projections.learning.evaluate`) and their rows
+replaced, one transaction per batch of records, under the views' tracking rows; views at the
+same position are done together (each record evaluated once). A view's rows are a function
+of the facts, so doing a batch twice changes nothing.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import orjson
-from eventsourcing.persistence import StoredEvent
 
 from ledger.application import Ledger
-from ledger.catalogue import CATALOGUE_TOPICS, COURSE, RETIRED, topic_meaning
+from ledger.catalogue import CATALOGUE_TOPICS
 from ledger.recorders import LedgerPostgresRecorder, LedgerSQLiteRecorder
 from ledger.statements import RECORDED_TOPIC
-from ledger.xapi.equivalence import normalise_iri
-from ledger.xapi.primitives import epoch_ms
-from ledger.xapi.statement import VOIDED_VERB
 from projections import learning_tables as tables
-from projections.learning import CatalogueIndex, evaluate, facts_of
+from projections.learning import CatalogueIndex, evaluate
+from projections.learning_facts import (
+    CATALOGUE_COLUMNS,
+    CATALOGUE_TYPES,
+    FACT_COLUMNS,
+    FACT_TYPES,
+    VOID_COLUMNS,
+    VOID_TYPES,
+    Parsed,
+    fact_of_row,
+    parse,
+)
 from projections.learning_model import Fact
 from projections.learning_views import VIEW_ROWS, view_columns
-from projections.statement_index import stored_ms
 from projections.tracking import CHUNK, Positions, Tracking, TrackingBusyError
 
+_T = TypeVar("_T")
+#: A learner's record in a course: (tenant, learner, course).
+Key = tuple[str, str, str]
 FACTS = tables.FACTS
 VIEWS: tuple[str, ...] = tuple(tables.VIEWS)
 #: Every learning projection, in the order they are caught up.
@@ -54,28 +64,15 @@ REBUILD_BATCH = 10_000
 RUNNER_GRACE = 0.25
 #: Learners evaluated at a time while the previous ones' rows are copied in (PostgreSQL).
 EVALUATE_SLICE = 250
-#: Learners evaluated per transaction of the views (SQLite: the transaction holds the
-#: database's write lock, so fewer).
-LEARNER_BATCH = {True: 2000, False: 500}
+#: Records (a learner in a course) evaluated per transaction of the views (SQLite: the
+#: transaction holds the database's write lock, so fewer).
+RECORD_BATCH = {True: 5000, False: 1000}
 
 #: The events the facts are drawn from: statements and catalogue revisions.
 TOPICS = [RECORDED_TOPIC, *CATALOGUE_TOPICS]
 
 Progress = Callable[[int, int, int], None]  # (position, head, items done)
 ProgressOf = Callable[[str], Progress | None]  # a projection's name → its progress report
-
-_FACT_COLUMNS = (
-    "tenant, learner, course, module, statement, position, stored, happened, revision, kind, "
-    "completed, success, scaled, progress, minutes, path, after_course, source, voided_stored"
-)
-_FACT_TYPES = [
-    *("text", "text", "text", "text", "text", "int8", "int8", "int8", "int4", "text", "int4"),
-    *("int4", "float8", "float8", "float8", "text", "text", "text", "int8"),
-]
-_CATALOGUE_COLUMNS = "tenant, kind, id, revision, document, retired, position, recorded"
-_CATALOGUE_TYPES = ["text", "text", "text", "int4", "text", "int4", "int8", "int8"]
-_VOID_COLUMNS = "tenant, statement, position, stored"
-_VOID_TYPES = ["text", "text", "int8", "int8"]
 
 
 @dataclass(frozen=True)
@@ -87,18 +84,6 @@ class CatchUp:
     head: int
     events: int
     complete: bool
-
-
-@dataclass
-class _Parsed:
-    """A batch of the log worked out before the lock: the rows to write."""
-
-    expected: int
-    stop: int
-    events: int
-    catalogue: list[tuple[Any, ...]]
-    facts: list[tuple[Any, ...]]
-    voids: list[tuple[Any, ...]]
 
 
 class LearningProjections:
@@ -169,96 +154,76 @@ class LearningProjections:
     def _catch_up_facts(
         self, head: int, deadline: float | None, batch_size: int, progress: Progress | None
     ) -> tuple[int, int]:
-        """Apply the log up to `head` to stage one; return (its position, events applied)."""
+        """Apply the log up to `head` to stage one; return (its position, events applied).
+
+        A pipeline on PostgreSQL: while one batch is applied (in a transaction of its own,
+        holding the tracking row) the next is read and parsed, and the one after that read.
+        A batch is parsed against the catalogue as the batches before it leave it; if an
+        apply finds the position moved (another catch-up applied those events), everything
+        parsed after it is dropped and the pipeline starts again from where that one got.
+        On SQLite (no second connection to overlap with) the steps run one after another.
+        """
         position = self.tracking.states([FACTS]).get(FACTS, (0, 0))[0]
         done = 0
-        tried = False
         catalogue: CatalogueIndex | None = None
-        while position < head:
-            if deadline is not None and tried and time.monotonic() >= deadline:
-                break
-            tried = True
-            if catalogue is None:
-                catalogue = self._catalogue(position)
-            parsed = self._parse(position, min(position + batch_size, head), catalogue)
-            try:
-                now = self.tracking.locked(
-                    self._left(deadline), {FACTS: self.versions[FACTS]}, _ApplyFacts(self, parsed)
-                )
-            except TrackingBusyError:
-                break
-            if now is None:
-                position = parsed.stop
-                done += parsed.events
-            else:  # another catch-up moved the position: its catalogue is not ours
-                position = now
-                catalogue = None
-            if progress is not None:
-                progress(position, head, done)
+        parse_from = position  # the batches before it are applied or being applied
+        reading: tuple[int, Future[list[Any]]] | None = None
+        applying: tuple[Parsed, Future[int | None]] | None = None
+        tried = False
+        with _executor(self.postgres) as pool:
+            while True:
+                parsed = None
+                in_time = deadline is None or not tried or time.monotonic() < deadline
+                if parse_from < head and in_time:
+                    tried = True
+                    stop = min(parse_from + batch_size, head)
+                    if reading is None or reading[0] != parse_from:
+                        reading = (parse_from, pool.submit(self._read, parse_from, stop))
+                    notifications = reading[1].result()
+                    if len(notifications) == stop - parse_from:
+                        stop = notifications[-1].id
+                    reading = None
+                    if stop < head:  # read the next batch while this one is parsed
+                        following = min(stop + batch_size, head)
+                        reading = (stop, pool.submit(self._read, stop, following))
+                    if catalogue is None:
+                        catalogue = self._catalogue(parse_from)
+                    parsed = parse(self.ledger.mapper, notifications, parse_from, stop, catalogue)
+                if applying is not None:
+                    before, outcome = applying
+                    applying = None
+                    try:
+                        now = outcome.result()
+                    except TrackingBusyError:
+                        break
+                    if now is None:
+                        position = before.stop
+                        done += before.events
+                    else:  # another catch-up moved the position: start again from there
+                        position = parse_from = now
+                        catalogue = None
+                        reading = None
+                        parsed = None
+                    if progress is not None:
+                        progress(position, head, done)
+                    if now is not None:
+                        continue
+                if parsed is None:
+                    break
+                work = _ApplyFacts(self, parsed)
+                wait = self._left(deadline)
+                versions = {FACTS: self.versions[FACTS]}
+                applying = (parsed, pool.submit(self.tracking.locked, wait, versions, work))
+                parse_from = parsed.stop
         return position, done
 
-    def _parse(self, position: int, stop: int, catalogue: CatalogueIndex) -> _Parsed:
-        """Read the events in (position, stop] and work out their rows (no lock held).
-
-        `catalogue` (as of `position`) is brought forward to `stop`.
-        """
-        limit = stop - position
-        notifications = self.recorder.select_notifications(
-            position, limit, stop=stop, topics=TOPICS, inclusive_of_start=False
+    def _read(self, position: int, stop: int) -> list[Any]:
+        """Return the events of stage one's topics in (position, stop], in log order."""
+        return list(
+            self.recorder.select_notifications(
+                position, stop - position, stop=stop, topics=TOPICS, inclusive_of_start=False
+            )
         )
-        if len(notifications) == limit:
-            stop = notifications[-1].id
-        parsed = _Parsed(position, stop, len(notifications), [], [], [])
-        millis: dict[str, int] = {}  # a write's statements share one `stored`
-        seen: set[tuple[str, str, str, str]] = set()
-        for note in notifications:
-            if note.topic == RECORDED_TOPIC:
-                state = orjson.loads(note.state)
-                tenant, statement = state["tenant"], state["statement"]
-                stored = statement["stored"]
-                at = millis.get(stored)
-                if at is None:
-                    at = millis[stored] = stored_ms(stored)
-                if statement["verb"]["id"] == VOIDED_VERB:
-                    target = str(statement["object"]["id"]).lower()
-                    parsed.voids.append((tenant, target, note.id, at))
-                    continue
-                for fact in facts_of(tenant, note.id, at, statement, catalogue):
-                    key = (tenant, fact.statement, fact.course, fact.module)
-                    if key not in seen:  # one fact per statement, course and module
-                        seen.add(key)
-                        parsed.facts.append(_fact_row(fact))
-                continue
-            kind, change = topic_meaning(note.topic) or (COURSE, "")
-            retired = change == RETIRED
-            event: Any = self.ledger.mapper.to_domain_event(
-                StoredEvent(note.originator_id, note.originator_version, note.topic, note.state)
-            )
-            iri = normalise_iri(event.catalogue_id)
-            revision = int(note.originator_version)
-            document = None if retired else event.document
-            if retired:  # the row keeps the last document
-                kept = (
-                    catalogue.document(event.tenant, iri, revision)
-                    if kind == COURSE
-                    else catalogue.path(event.tenant, iri)
-                )
-            catalogue.apply(event.tenant, kind, iri, revision, document, retired)
-            if retired:
-                document = kept
-            parsed.catalogue.append(
-                (
-                    event.tenant,
-                    kind,
-                    iri,
-                    revision,
-                    orjson.dumps(document).decode(),
-                    int(retired),
-                    note.id,
-                    epoch_ms(event.timestamp),
-                )
-            )
-        return parsed
 
     def _catalogue(
         self, position: int, tenant: str | None = None, recorded_by: int | None = None
@@ -375,11 +340,11 @@ class LearningProjections:
     ) -> bool:
         """Evaluate the learners touched in (start, target] for the views `names`, at
         `start`; return whether the views reached `target` (False: another catch-up moved)."""
-        learners = self._touched(start, target)
+        touched = self._touched(start, target)
         catalogue = self._catalogue(target)
         versions = {name: self.versions[name] for name in names}
-        size = LEARNER_BATCH[self.postgres]
-        chunks = [learners[i : i + size] for i in range(0, len(learners), size)]
+        size = RECORD_BATCH[self.postgres]
+        chunks = [touched[i : i + size] for i in range(0, len(touched), size)]
         chunks = chunks or [[]]
         done = 0
         for index, chunk in enumerate(chunks):
@@ -394,40 +359,129 @@ class LearningProjections:
                     report(start + int((target - start) * share), target, done)
         return True
 
-    def _touched(self, start: int, stop: int) -> list[tuple[str, str]]:
-        """The learners with facts or voids of their facts in (start, stop], sorted."""
+    def _touched(self, start: int, stop: int) -> list[Key]:
+        """The (tenant, learner, course) with facts, or voids of their facts, in
+        (start, stop], sorted."""
         rows = self.tracking.read(
-            "SELECT DISTINCT tenant, learner FROM {s}learning_facts "
+            "SELECT DISTINCT tenant, learner, course FROM {s}learning_facts "
             "WHERE position > %s AND position <= %s "
-            "UNION SELECT DISTINCT f.tenant, f.learner FROM {s}learning_voids v "
+            "UNION SELECT DISTINCT f.tenant, f.learner, f.course FROM {s}learning_voids v "
             "JOIN {s}learning_facts f ON f.tenant = v.tenant AND f.statement = v.statement "
             "WHERE v.position > %s AND v.position <= %s",
             (start, stop, start, stop),
         )
-        return sorted((str(tenant), str(learner)) for tenant, learner in rows)
+        return sorted((str(tenant), str(learner), str(course)) for tenant, learner, course in rows)
+
+    def scope(self, curs: Any, touched: Sequence[Key], stop: int) -> tuple[set[Key], set[Key]]:
+        """Return the records to evaluate again and the courses whose facts that needs.
+
+        A course enrolled through a learning path with unlockNext waits for the course
+        before it (`Fact.after`): when that one changes, so may the waiting one (evaluated
+        again too), and evaluating the waiting one needs the facts of the one before it.
+        """
+        learners = sorted({(tenant, learner) for tenant, learner, _ in touched})
+        edges: dict[tuple[str, str], set[tuple[str, str]]] = {}
+        for tenant, learner, course, after in self._select_by_learners(
+            curs,
+            "DISTINCT tenant, learner, course, after_course",
+            learners,
+            "after_course <> '' AND position <= %s AND voided_stored IS NULL",
+            [stop],
+        ):
+            edges.setdefault((tenant, learner), set()).add((course, after))
+        again = set(touched)
+        for (tenant, learner), pairs in edges.items():
+            grown = True
+            while grown:  # the courses waiting on a course evaluated again
+                grown = False
+                for course, after in pairs:
+                    if (tenant, learner, after) in again and (tenant, learner, course) not in again:
+                        again.add((tenant, learner, course))
+                        grown = True
+        needed = set(again)
+        for (tenant, learner), pairs in edges.items():
+            grown = True
+            while grown:  # and the courses they wait on
+                grown = False
+                for course, after in pairs:
+                    if (tenant, learner, course) in needed and (
+                        tenant,
+                        learner,
+                        after,
+                    ) not in needed:
+                        needed.add((tenant, learner, after))
+                        grown = True
+        return again, needed
+
+    def _select_by_learners(
+        self,
+        curs: Any,
+        columns: str,
+        learners: Sequence[tuple[str, str]],
+        condition: str,
+        params: Sequence[Any],
+    ) -> list[tuple[Any, ...]]:
+        """Select `columns` of the learners' facts meeting `condition` (with `params`)."""
+        found: list[tuple[Any, ...]] = []
+        if not learners:
+            return found
+        if self.postgres:
+            curs.execute(
+                self.sql(
+                    f"SELECT {columns} FROM {{s}}learning_facts JOIN unnest(%b::text[], "
+                    "%b::text[]) AS k(t, l) ON tenant = k.t AND learner = k.l "
+                    f"WHERE {condition}"
+                ),
+                [[t for t, _ in learners], [learner for _, learner in learners], *params],
+            )
+            return [tuple(row) for row in curs.fetchall()]
+        for i in range(0, len(learners), CHUNK // 2):
+            part = learners[i : i + CHUNK // 2]
+            pairs = ",".join(["(?, ?)"] * len(part))
+            curs.execute(
+                f"SELECT {columns} FROM learning_facts WHERE (tenant, learner) IN "
+                f"(VALUES {pairs}) AND {condition.replace('%s', '?')}",
+                [*(value for pair in part for value in pair), *params],
+            )
+            found.extend(tuple(row) for row in curs.fetchall())
+        return found
 
     def load_facts(
-        self, curs: Any, learners: Sequence[tuple[str, str]], stop: int
+        self, curs: Any, courses: Iterable[Key], stop: int
     ) -> dict[tuple[str, str], list[Fact]]:
-        """Load the live facts (not voided) of the learners, up to position `stop`."""
-        by_tenant: dict[str, list[str]] = {}
-        for tenant, learner in learners:
-            by_tenant.setdefault(tenant, []).append(learner)
-        found: dict[tuple[str, str], list[Fact]] = {key: [] for key in learners}
-        for tenant, names in by_tenant.items():
-            step = len(names) if self.postgres else CHUNK
-            for i in range(0, len(names), step):
-                where, params = self.tracking.in_list("learner", names[i : i + step])
+        """Load the live facts (not voided) of learners in courses, up to position `stop`,
+        by learner."""
+        wanted = sorted(set(courses))
+        found: dict[tuple[str, str], list[Fact]] = {}
+        for tenant, learner, _ in wanted:
+            found.setdefault((tenant, learner), [])
+        if not wanted:
+            return found
+        live = "position <= %s AND voided_stored IS NULL"
+        if self.postgres:
+            curs.execute(
+                self.sql(
+                    f"SELECT {FACT_COLUMNS} FROM {{s}}learning_facts JOIN unnest(%b::text[], "
+                    "%b::text[], %b::text[]) AS k(t, l, c) ON tenant = k.t AND learner = k.l "
+                    f"AND course = k.c WHERE {live}"
+                ),
+                [[k[0] for k in wanted], [k[1] for k in wanted], [k[2] for k in wanted], stop],
+            )
+            rows = curs.fetchall()
+        else:
+            rows = []
+            for i in range(0, len(wanted), CHUNK // 3):
+                part = wanted[i : i + CHUNK // 3]
+                keys = ",".join(["(?, ?, ?)"] * len(part))
                 curs.execute(
-                    self.sql(
-                        f"SELECT {_FACT_COLUMNS} FROM {{s}}learning_facts WHERE tenant = %s AND "
-                        f"{where} AND position <= %s AND voided_stored IS NULL"
-                    ),
-                    [tenant, *params, stop],
+                    f"SELECT {FACT_COLUMNS} FROM learning_facts WHERE (tenant, learner, course) "
+                    f"IN (VALUES {keys}) AND {live.replace('%s', '?')}",
+                    [*(value for key in part for value in key), stop],
                 )
-                for row in curs.fetchall():
-                    fact = fact_of_row(tuple(row))
-                    found[(fact.tenant, fact.learner)].append(fact)
+                rows.extend(curs.fetchall())
+        for row in rows:
+            fact = fact_of_row(tuple(row))
+            found[(fact.tenant, fact.learner)].append(fact)
         return found
 
     def replace_rows(
@@ -435,10 +489,11 @@ class LearningProjections:
         curs: Any,
         names: Sequence[str],
         facts: Mapping[tuple[str, str], list[Fact]],
+        again: set[Key],
         catalogue: CatalogueIndex,
     ) -> None:
-        """Replace the learners' rows in the views' tables by the rows of their records,
-        evaluated from their facts.
+        """Replace the rows of the records `again` in the views' tables by the rows of the
+        records evaluated from the learners' facts.
 
         On PostgreSQL the learners are evaluated a slice at a time while a second thread
         copies the previous slice's rows in (evaluating is Python, copying mostly waits on
@@ -447,19 +502,19 @@ class LearningProjections:
         wanted = [table for name in names for table in tables.VIEWS[name]]
         learners = list(facts)
         for table in wanted:
-            self._delete_learners(curs, table, learners)
+            self._delete_records(curs, table, sorted(again))
         step = EVALUATE_SLICE if self.postgres else len(learners)
         slices = [learners[i : i + step] for i in range(0, len(learners), step)]
         if len(slices) <= 1:
             for part in slices:
                 self._insert_view_rows(
-                    curs, wanted, self._view_rows(wanted, part, facts, catalogue)
+                    curs, wanted, self._view_rows(wanted, part, facts, again, catalogue)
                 )
             return
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="views-copy") as copier:
             pending: Future[None] | None = None
             for part in slices:
-                rows = self._view_rows(wanted, part, facts, catalogue)
+                rows = self._view_rows(wanted, part, facts, again, catalogue)
                 if pending is not None:
                     pending.result()
                 pending = copier.submit(self._insert_view_rows, curs, wanted, rows)
@@ -471,31 +526,39 @@ class LearningProjections:
         wanted: Sequence[str],
         learners: Sequence[tuple[str, str]],
         facts: Mapping[tuple[str, str], list[Fact]],
+        again: set[Key],
         catalogue: CatalogueIndex,
     ) -> dict[str, list[tuple[Any, ...]]]:
-        """Evaluate the learners and return the rows of each wanted table."""
+        """Evaluate the learners and return the rows of each wanted table (of the records
+        `again` only: the others' facts were loaded as prerequisites)."""
         rows: dict[str, list[tuple[Any, ...]]] = {table: [] for table in wanted}
         makers = [(rows[table], VIEW_ROWS[table]) for table in wanted]
         for key in learners:
             if not facts[key]:
                 continue
             for record in evaluate(facts[key], catalogue):
+                if (record.tenant, record.learner, record.course) not in again:
+                    continue
                 for found, make in makers:
                     found.extend(make(record))
         return rows
 
-    def _delete_learners(self, curs: Any, table: str, learners: Sequence[tuple[str, str]]) -> None:
+    def _delete_records(self, curs: Any, table: str, keys: Sequence[Key]) -> None:
+        """Delete the rows of the given (tenant, learner, course) from a view's table."""
+        if not keys:
+            return
         if self.postgres:
             curs.execute(
                 self.sql(
-                    f"DELETE FROM {{s}}{table} t USING unnest(%b::text[], %b::text[]) "
-                    "AS d(tenant, learner) WHERE t.tenant = d.tenant AND t.learner = d.learner"
+                    f"DELETE FROM {{s}}{table} t USING unnest(%b::text[], %b::text[], "
+                    "%b::text[]) AS d(tenant, learner, course) WHERE t.tenant = d.tenant "
+                    "AND t.learner = d.learner AND t.course = d.course"
                 ),
-                [[t for t, _ in learners], [learner for _, learner in learners]],
+                [[k[0] for k in keys], [k[1] for k in keys], [k[2] for k in keys]],
             )
         else:
             curs.executemany(
-                f"DELETE FROM {table} WHERE tenant = ? AND learner = ?", list(learners)
+                f"DELETE FROM {table} WHERE tenant = ? AND learner = ? AND course = ?", keys
             )
 
     def _insert_view_rows(
@@ -608,7 +671,7 @@ class LearningProjections:
         Args:
             stored_by: only facts stored at or before this time (ms), if given.
         """
-        sql = f"SELECT {_FACT_COLUMNS} FROM {{s}}learning_facts WHERE tenant = %s AND learner = %s"
+        sql = f"SELECT {FACT_COLUMNS} FROM {{s}}learning_facts WHERE tenant = %s AND learner = %s"
         params: list[Any] = [tenant, learner]
         if stored_by is not None:
             sql += " AND stored <= %s"
@@ -620,7 +683,7 @@ class LearningProjections:
 class _ApplyFacts:
     """The work of one stage-one batch, run holding the tracking row."""
 
-    def __init__(self, owner: LearningProjections, parsed: _Parsed) -> None:
+    def __init__(self, owner: LearningProjections, parsed: Parsed) -> None:
         self.owner = owner
         self.parsed = parsed
 
@@ -630,9 +693,9 @@ class _ApplyFacts:
         parsed, owner = self.parsed, self.owner
         if position != parsed.expected:
             return position
-        owner._write(curs, tables.CATALOGUE, _CATALOGUE_COLUMNS, _CATALOGUE_TYPES, parsed.catalogue)
-        owner._write(curs, tables.FACTS, _FACT_COLUMNS, _FACT_TYPES, parsed.facts, new=True)
-        owner._write(curs, tables.VOIDS, _VOID_COLUMNS, _VOID_TYPES, parsed.voids)
+        owner._write(curs, tables.CATALOGUE, CATALOGUE_COLUMNS, CATALOGUE_TYPES, parsed.catalogue)
+        owner._write(curs, tables.FACTS, FACT_COLUMNS, FACT_TYPES, parsed.facts, new=True)
+        owner._write(curs, tables.VOIDS, VOID_COLUMNS, VOID_TYPES, parsed.voids)
         if parsed.voids or parsed.facts:
             owner._mark_voided(curs, parsed.expected, parsed.stop)
         owner.tracking.set_position(curs, FACTS, parsed.stop)
@@ -640,7 +703,8 @@ class _ApplyFacts:
 
 
 class _ApplyViews:
-    """The work of one batch of learners for views at one position, holding their rows."""
+    """The work of one batch of touched records for views at one position, holding their
+    tracking rows."""
 
     def __init__(
         self,
@@ -648,7 +712,7 @@ class _ApplyViews:
         names: list[str],
         start: int,
         target: int,
-        learners: list[tuple[str, str]],
+        touched: list[Key],
         catalogue: CatalogueIndex,
         last: bool,
     ) -> None:
@@ -656,12 +720,12 @@ class _ApplyViews:
         self.names = names
         self.start = start
         self.target = target
-        self.learners = learners
+        self.touched = touched
         self.catalogue = catalogue
         self.last = last
 
     def __call__(self, curs: Any, held: Positions) -> bool:
-        """Replace the learners' rows (and, for the last batch, move the positions)."""
+        """Replace the touched records' rows (and, for the last batch, move the positions)."""
         owner = self.owner
         if any(held[name][0] != self.start for name in self.names):
             return False
@@ -671,88 +735,40 @@ class _ApplyViews:
         row = curs.fetchone()
         if row is None or int(row[0]) < self.target:  # stage one was reset meanwhile
             return False
-        if self.learners:
-            facts = owner.load_facts(curs, self.learners, self.target)
-            owner.replace_rows(curs, self.names, facts, self.catalogue)
+        if self.touched:
+            again, needed = owner.scope(curs, self.touched, self.target)
+            facts = owner.load_facts(curs, needed, self.target)
+            owner.replace_rows(curs, self.names, facts, again, self.catalogue)
         if self.last:
             for name in self.names:
                 owner.tracking.set_position(curs, name, self.target)
         return True
 
 
-def _fact_row(fact: Fact) -> tuple[Any, ...]:
-    """A fact as a `learning_facts` row (column order of `_FACT_COLUMNS`)."""
-    return (
-        fact.tenant,
-        fact.learner,
-        fact.course,
-        fact.module,
-        fact.statement,
-        fact.position,
-        fact.stored,
-        fact.timestamp,
-        fact.revision,
-        fact.kind,
-        int(fact.completed),
-        None if fact.success is None else int(fact.success),
-        _float(fact.scaled),
-        _float(fact.progress),
-        _float(fact.minutes),
-        fact.path,
-        fact.after,
-        fact.source,
-        fact.voided_stored,
-    )
+class _Now:
+    """An executor that runs what it is given at once, in the caller's thread."""
+
+    def submit(self, work: Callable[..., _T], *args: Any) -> Future[_T]:
+        """Run `work(*args)`; return its outcome as a completed future."""
+        done: Future[_T] = Future()
+        try:
+            done.set_result(work(*args))
+        except BaseException as ex:  # handed to whoever asks the future
+            done.set_exception(ex)
+        return done
+
+    def __enter__(self) -> _Now:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        return None
 
 
-def fact_of_row(row: tuple[Any, ...]) -> Fact:
-    """Return the Fact a `learning_facts` row holds (column order of `_FACT_COLUMNS`)."""
-    (
-        tenant,
-        learner,
-        course,
-        module,
-        statement,
-        position,
-        stored,
-        happened,
-        revision,
-        kind,
-        completed,
-        success,
-        scaled,
-        progress,
-        minutes,
-        path,
-        after,
-        source,
-        voided_stored,
-    ) = row
-    return Fact(
-        tenant=tenant,
-        learner=learner,
-        course=course,
-        module=module,
-        statement=statement,
-        position=int(position),
-        stored=int(stored),
-        timestamp=int(happened),
-        revision=int(revision),
-        kind=kind,
-        completed=bool(completed),
-        success=None if success is None else bool(success),
-        scaled=_float(scaled),
-        progress=_float(progress),
-        minutes=_float(minutes),
-        path=path,
-        after=after,
-        source=source,
-        voided_stored=None if voided_stored is None else int(voided_stored),
-    )
-
-
-def _float(value: Any) -> float | None:
-    return None if value is None else float(value)
+def _executor(threads: bool) -> ThreadPoolExecutor | _Now:
+    """A pool of two threads (PostgreSQL: reads and applies overlap parsing), or `_Now`."""
+    if threads:
+        return ThreadPoolExecutor(max_workers=2, thread_name_prefix="learning-facts")
+    return _Now()
 
 
 __all__ = [

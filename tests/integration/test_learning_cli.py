@@ -3,9 +3,13 @@ projections, on both stores."""
 
 from __future__ import annotations
 
+import orjson
+
 from ledger.catalogue import Catalogue
 from ledger.xapi import V1
+from ledger.xapi.primitives import epoch_ms, parse_timestamp
 from projections.learning_store import PROJECTIONS, LearningProjections
+from projections.status import projection_status
 from tests.conftest import ADMIN_KEY, ADMIN_SECRET, run_cli
 from tests.learning_helpers import COURSE, MODULES, course, said, view_rows
 
@@ -65,3 +69,23 @@ def test_rebuild_refuses_an_unknown_projection(settings, ledger):
     printed = run_cli(settings, "projections", "rebuild", "nope")
     assert printed.returncode == 2
     assert "invalid choice: 'nope'" in printed.stderr
+
+
+def test_lag_in_seconds_runs_from_the_oldest_event_not_processed(ledger):
+    """A projection's lag in seconds is the time since the first event it has not processed
+    was stored; caught up, it is 0."""
+    admin = ledger.authenticate(ADMIN_KEY, ADMIN_SECRET)
+    LearningProjections(ledger).catch_up()
+    ledger.record_statements(admin, [said("registered", COURSE)], V1, batch=False)
+    ledger.record_statements(admin, [said("launched", COURSE)], V1, batch=False)
+    first = ledger.recorder.select_notifications(
+        LearningProjections(ledger).position(), 1, inclusive_of_start=False
+    )[0]
+    stored = epoch_ms(parse_timestamp(orjson.loads(first.state)["statement"]["stored"]))
+    status = {s.name: s for s in projection_status(ledger, now_ms=stored + 5_250)}
+    for name in PROJECTIONS:
+        assert status[name].lag_seconds == 5.25
+        assert status[name].behind == 2
+    LearningProjections(ledger).catch_up()
+    status = {s.name: s for s in projection_status(ledger, now_ms=stored + 5_250)}
+    assert all(status[name].lag_seconds == 0 for name in PROJECTIONS)

@@ -233,3 +233,36 @@ def test_a_revised_course_is_used_for_facts_after_the_revision(ledger, admin, de
     assert enrollment[3] == 2 and enrollment[4] == "completed"
     revisions = [row[3] for row in table_rows(projections, tables.CATALOGUE)]
     assert revisions == [1, 2]
+
+
+def test_completing_a_course_unlocks_the_next_one_of_a_path(ledger, admin):
+    """Registered in a path with unlockNext, Ada is enrolled in its second course only once
+    she completes the first: the statement is about the first course, yet the second
+    course's row appears (the live rows equal a rebuild's)."""
+    first, second = f"{COURSE}-1", f"{COURSE}-2"
+    catalogue = Catalogue(ledger)
+    for iri in (first, second):
+        catalogue.put(admin, "course", course(iri))
+    path = "https://courses.example.com/learning/paths/safety"
+    catalogue.put(
+        admin,
+        "path",
+        {"id": path, "title": "Safety path", "courses": [first, second], "unlockNext": True},
+    )
+    record(ledger, admin, said("registered", path))
+    projections = LearningProjections(ledger)
+    projections.catch_up()
+    assert enrollment_status(ledger, iri=first) == "enrolled"
+    assert enrollment_status(ledger, iri=second) is None  # waiting for the first
+    record(
+        ledger,
+        admin,
+        said("completed", f"{first}/m1", timestamp="2026-03-02T10:00:00.000Z"),
+        said("passed", f"{first}/m2", scaled=0.9, timestamp="2026-03-02T11:00:00.000Z"),
+    )
+    projections.catch_up()
+    assert enrollment_status(ledger, iri=first) == "passed"
+    assert enrollment_status(ledger, iri=second) == "enrolled"
+    live = view_rows(ledger)
+    projections.rebuild()
+    assert view_rows(ledger) == live
