@@ -105,12 +105,12 @@ def create_app(
     app.add_route("/xapi/activities/state", StateResource(*documents))
     app.add_route("/xapi/activities/profile", ActivityProfileResource(*documents))
     app.add_route("/xapi/agents/profile", AgentProfileResource(*documents))
-    catalogue = (Catalogue(ledger), CatalogueQueries(ledger), settings.max_body_bytes)
+    learning = LearningProjections(ledger)
+    catalogue = (Catalogue(ledger), CatalogueQueries(ledger), settings.max_body_bytes, learning)
     app.add_route("/v1/catalogue/courses", CoursesResource(*catalogue))
     app.add_route("/v1/catalogue/paths", PathsResource(*catalogue))
     app.add_route("/v1/projections", ProjectionsResource(ledger))
-    # learning reports (issue 5)
-    reports, learning = ReportQueries(ledger), LearningProjections(ledger)
+    reports = ReportQueries(ledger)
     for name, report in REPORTS.items():
         app.add_route(f"/v1/reports/{name}", ReportResource(report, ledger, reports, learning))
     app.add_route(

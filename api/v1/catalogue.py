@@ -4,7 +4,9 @@ Course and path ids are IRIs, so an entry is named by the `id` query parameter (
 PUT, by the document's own `id`), never by a path segment:
 
 - `GET ?id=IRI[&revision=N]`: one entry as of its latest (or N-th) revision, with its history.
-- `GET [?retired=true]`: the current entries (retired ones too with `retired=true`).
+- `GET [?retired=true][&min_position=N]`: the current entries (retired ones too with
+  `retired=true`), read from the learning projections' catalogue table (`min_position` waits
+  for a write's `X-Ledger-Position`, as the reports do).
 - `PUT` (body: the document): create (201) or revise (200) the entry; the same content
   again changes nothing (200).
 - `DELETE ?id=IRI`: retire the entry (204); putting it again reinstates it.
@@ -20,12 +22,14 @@ from urllib.parse import urlencode
 import falcon
 
 from api.http import boolean_param, json_body, query_params, send_json
+from api.v1.consistency import wait_for_min_position
 from api.xapi.params import iri_param
 from ledger.catalogue import COURSE, PATH, Catalogue, CatalogueChange, CatalogueEntry
 from ledger.errors import InvalidInputError, Problem
 from ledger.xapi.equivalence import normalise_iri
 from ledger.xapi.primitives import format_timestamp, from_epoch_ms
 from projections.catalogue_query import CatalogueQueries, CatalogueRow
+from projections.report_query import PositionWaiter
 
 _WRITE = ("catalogue:write", "admin")
 _READ = ("catalogue:write", "reports:read", "admin")
@@ -85,10 +89,17 @@ class _CatalogueResource:
     path: str
     scopes = {"GET": _READ, "PUT": _WRITE, "DELETE": _WRITE}
 
-    def __init__(self, catalogue: Catalogue, queries: CatalogueQueries, max_body_bytes: int):
+    def __init__(
+        self,
+        catalogue: Catalogue,
+        queries: CatalogueQueries,
+        max_body_bytes: int,
+        waiter: PositionWaiter,
+    ) -> None:
         self.catalogue = catalogue
         self.queries = queries
         self.max_body_bytes = max_body_bytes
+        self.waiter = waiter
 
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
         """One entry (`?id=`, optionally `&revision=N`), or the list of current entries."""
@@ -99,7 +110,8 @@ class _CatalogueResource:
             entry = self.catalogue.get(tenant, self.kind, iri, revision_param(params))
             send_json(resp, entry_json(entry))
             return
-        params = query_params(req, ("retired",))
+        params = query_params(req, ("retired", "min_position"))
+        wait_for_min_position(self.waiter, params)  # the list is read from a projection
         rows = self.queries.select_entries(
             tenant, self.kind, include_retired=boolean_param(params, "retired")
         )

@@ -10,13 +10,13 @@ from urllib.parse import urlencode
 import falcon
 import orjson
 
+from api.v1.consistency import WAIT_SECONDS, wait_for_min_position
 from api.v1.export import chunked, encode, primed
 from api.v1.report_params import (
     FORMATS,
     NOT_IN_DIGEST,
     Params,
     choose_format,
-    int_param,
     limit_param,
     page_limit,
     parse_query,
@@ -24,7 +24,6 @@ from api.v1.report_params import (
     single,
 )
 from ledger.application import Ledger
-from ledger.errors import Problem, ProjectionsBehindError
 from projections.report_query import (
     PositionWaiter,
     ReportQueries,
@@ -37,8 +36,6 @@ from projections.report_query import (
 from projections.reports import Report
 
 SCOPES = ("reports:read", "admin")
-#: Seconds a request with `min_position` waits for the projections before answering 503.
-WAIT_SECONDS = 5.0
 
 
 def now_ms() -> int:
@@ -83,7 +80,7 @@ class ReportResource:
         query = parse_query(
             report, pairs, self.clock(), lambda path: self.queries.path_courses(tenant, path)
         )
-        self._wait(params)
+        wait_for_min_position(self.waiter, params, self.wait_seconds)
         digest = query_digest([item for item in pairs if item[0] not in NOT_IN_DIGEST])
         secret = self.ledger.tenant_secret(tenant)
         if "cursor" in params:
@@ -107,17 +104,6 @@ class ReportResource:
         if next_url is not None:
             resp.append_header("Link", f'<{next_url}>; rel="next"')
         resp.data = b"".join(encode(fmt, report.column_names, page.rows))
-
-    def _wait(self, params: dict[str, str]) -> None:
-        """With `min_position`: wait until the projections reach it, else answer 503."""
-        position = int_param(params, "min_position", 0, None)
-        if position is None or self.waiter.wait_for(position, self.wait_seconds):
-            return
-        raise ProjectionsBehindError(
-            f"the learning projections have not reached log position {position} yet; "
-            "retry after a moment",
-            [Problem("?min_position", "not reached yet")],
-        )
 
 
 def _url(path: str, pairs: Params, cursor: str) -> str:

@@ -390,6 +390,26 @@ def test_the_list_shows_the_latest_revision_of_each_current_entry(client, ledger
     assert [e["id"] for e in get(client, PATHS).json] == [P]
 
 
+def test_the_list_with_min_position_shows_the_write_that_answered_that_position(client):
+    created = put(client, COURSES, course())
+    position = created.headers["X-Ledger-Position"]
+    assert int(position) >= 1
+    listed_now = get(client, COURSES, min_position=position)
+    assert listed_now.status_code == 200
+    assert [(e["id"], e["revision"]) for e in listed_now.json] == [(C, 1)]
+    revised = put(client, COURSES, course(title="Safety, revised"))
+    after = get(client, COURSES, min_position=revised.headers["X-Ledger-Position"]).json
+    assert [(e["title"], e["revision"]) for e in after] == [("Safety, revised", 2)]
+
+
+def test_a_list_waiting_for_a_position_the_log_never_reaches_answers_503(client):
+    behind = get(client, COURSES, min_position="1000000")
+    assert behind.status_code == 503
+    assert behind.headers["Retry-After"]
+    assert behind.json["error"]["code"] == "projections_behind"
+    assert get(client, COURSES, min_position="soon").status_code == 400
+
+
 # -- the ledger side: positions and racing writers -------------------------------------------
 
 
