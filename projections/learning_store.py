@@ -578,9 +578,10 @@ class LearningProjections:
     ) -> int:
         """Empty the named projections and derive them again from position 0.
 
-        Rebuilding `learning_facts` rebuilds every view too (they are derived from it).
-        Returns the events stage one applied. Safe while the ledger serves: other catch-ups
-        meanwhile apply batches themselves (each exactly once).
+        Rebuilding `learning_facts` rebuilds every view too (they are derived from it); the
+        tables' planner statistics are refreshed at the end. Returns the events stage one
+        applied. Safe while the ledger serves: other catch-ups meanwhile apply batches
+        themselves (each exactly once).
         """
         unknown = sorted(set(names) - set(PROJECTIONS))
         if unknown:
@@ -593,7 +594,15 @@ class LearningProjections:
                 self.tracking.reset(curs, name, self.versions[name], owned)
 
         self.tracking.locked(None, {name: self.versions[name] for name in chosen}, reset)
-        return self._finish(batch_size, progress)
+        done = self._finish(batch_size, progress)
+        self.tracking.analyze(
+            [
+                t
+                for name in chosen
+                for t in (tables.FACT_TABLES if name == FACTS else tables.VIEWS[name])
+            ]
+        )
+        return done
 
     def _finish(self, batch_size: int, progress: ProgressOf | None) -> int:
         done = 0

@@ -70,6 +70,20 @@ class Tracking:
             curs.execute(self.sql(sql), params)
             return [tuple(row) for row in curs.fetchall()]
 
+    def analyze(self, tables: Sequence[str]) -> None:
+        """Refresh the planner's statistics of `tables` (after a rebuild refilled them: until
+        autovacuum gets to them, stale statistics can make keyset pages scan and sort)."""
+        datastore = self.recorder.datastore
+        statements = [self.sql(f"ANALYZE {{s}}{table}") for table in tables]
+        if isinstance(datastore, PostgresDatastore):
+            with datastore.get_connection() as conn, conn.transaction(), conn.cursor() as curs:
+                for statement in statements:
+                    curs.execute(statement)
+            return
+        with datastore.transaction(commit=True) as curs:
+            for statement in statements:
+                curs.execute(statement)
+
     def in_list(self, column: str, values: Sequence[Any]) -> tuple[str, list[Any]]:
         """Return a `column IN …` condition and its parameters (`= ANY` on PostgreSQL).
 
