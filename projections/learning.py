@@ -776,17 +776,21 @@ class _Evaluation:
         if spec is None:
             return None
         events: list[tuple[int, int, str, Fact]] = []
+        moved = False  # facts come in (timestamp, position, module) order: sort only if moved
         for fact in facts:
             at = fact.timestamp
             if fact.kind == ENROLLED and fact.after:
                 unlocked = self.first_completion((tenant, learner, fact.after))
                 if unlocked is None:
                     continue
-                at = max(at, unlocked)
+                if unlocked > at:
+                    at = unlocked
+                    moved = True
             events.append((at, fact.position, fact.module, fact))
         if not events:
             return None
-        events.sort(key=lambda e: (e[0], e[1], e[2]))
+        if moved:
+            events.sort(key=lambda e: (e[0], e[1], e[2]))
         specs = {spec.revision: spec}
         for fact in facts:
             if fact.revision not in specs:
@@ -946,24 +950,43 @@ class _Walk:
     def record(self, tenant: str, learner: str, course: str, position: int) -> CourseRecord:
         """Return the course record the walk arrived at."""
         spec = self.spec
+        cycles, scores_of = self.cycles, self.scores
         modules: dict[str, ModuleState] = {}
+        satisfied: dict[str, bool] = {}
         for key, module in spec.modules.items():
-            cycle = self.cycles.get(key) or _Cycle()
-            scores = self.scores.get(key) or _Scores()
-            modules[key] = ModuleState(
-                module=key,
-                move_on=module.move_on,
-                state=cycle.state(module),
-                satisfied=self._met(spec, key),
-                progress=scores.progress,
-                best=scores.best,
-                latest=scores.latest,
-                attempts=scores.attempts,
-                minutes=cycle.minutes,
-                last_at=scores.last_at,
-            )
+            cycle = cycles.get(key)
+            if cycle is None:  # untouched (this cycle): what `_met` and `_Cycle()` say
+                met_now = module.move_on == _NOT_APPLICABLE
+                attendance = module.attendance
+                state = (
+                    "completed" if attendance is not None and attendance <= 0.0 else "not_started"
+                )
+                minutes = 0.0
+            else:
+                met_now = cycle.is_met(module)
+                state = cycle.state(module)
+                minutes = cycle.minutes
+            satisfied[key] = met_now
+            scores = scores_of.get(key)
+            if scores is None:
+                modules[key] = ModuleState(
+                    key, module.move_on, state, met_now, None, None, None, 0, minutes, None
+                )
+            else:
+                modules[key] = ModuleState(
+                    key,
+                    module.move_on,
+                    state,
+                    met_now,
+                    scores.progress,
+                    scores.best,
+                    scores.latest,
+                    scores.attempts,
+                    minutes,
+                    scores.last_at,
+                )
         required = list(spec.required)
-        met = [key for key in required if self._met(spec, key)]
+        met = [key for key in required if satisfied.get(key, False)]
         best, latest = self.score(spec)
         last = self.completions[-1] if self.completions else None
         if self.withdrawn_at is not None:
