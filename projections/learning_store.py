@@ -44,7 +44,7 @@ from projections.learning_facts import (
     parse,
 )
 from projections.learning_model import Fact
-from projections.learning_views import VIEW_ROWS, view_columns
+from projections.learning_views import VIEW_ROWS, attempt_rows, view_columns
 from projections.tracking import CHUNK, Positions, Tracking, TrackingBusyError
 
 _T = TypeVar("_T")
@@ -491,9 +491,15 @@ class LearningProjections:
         facts: Mapping[tuple[str, str], list[Fact]],
         again: set[Key],
         catalogue: CatalogueIndex,
+        start: int = 0,
     ) -> None:
         """Replace the rows of the records `again` in the views' tables by the rows of the
         records evaluated from the learners' facts.
+
+        `scores_attempts` rows are a function of one fact each (they never change), so they
+        are not replaced: the attempts of facts after `start` (the views' position) are
+        added, keeping a row already there; the attempts of voided facts are deleted by
+        `delete_voided_attempts`.
 
         On PostgreSQL the learners are evaluated a slice at a time while a second thread
         copies the previous slice's rows in (evaluating is Python, copying mostly waits on
@@ -502,19 +508,20 @@ class LearningProjections:
         wanted = [table for name in names for table in tables.VIEWS[name]]
         learners = list(facts)
         for table in wanted:
-            self._delete_records(curs, table, sorted(again))
+            if table != tables.SCORES_ATTEMPTS:
+                self._delete_records(curs, table, sorted(again))
         step = EVALUATE_SLICE if self.postgres else len(learners)
         slices = [learners[i : i + step] for i in range(0, len(learners), step)]
         if len(slices) <= 1:
             for part in slices:
                 self._insert_view_rows(
-                    curs, wanted, self._view_rows(wanted, part, facts, again, catalogue)
+                    curs, wanted, self._view_rows(wanted, part, facts, again, catalogue, start)
                 )
             return
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="views-copy") as copier:
             pending: Future[None] | None = None
             for part in slices:
-                rows = self._view_rows(wanted, part, facts, again, catalogue)
+                rows = self._view_rows(wanted, part, facts, again, catalogue, start)
                 if pending is not None:
                     pending.result()
                 pending = copier.submit(self._insert_view_rows, curs, wanted, rows)
@@ -528,19 +535,35 @@ class LearningProjections:
         facts: Mapping[tuple[str, str], list[Fact]],
         again: set[Key],
         catalogue: CatalogueIndex,
+        start: int,
     ) -> dict[str, list[tuple[Any, ...]]]:
         """Evaluate the learners and return the rows of each wanted table (of the records
-        `again` only: the others' facts were loaded as prerequisites)."""
+        `again` only: the others' facts were loaded as prerequisites); `scores_attempts`:
+        only the attempts of facts after `start`."""
         rows: dict[str, list[tuple[Any, ...]]] = {table: [] for table in wanted}
-        makers = [(rows[table], VIEW_ROWS[table]) for table in wanted]
+        attempts = rows.get(tables.SCORES_ATTEMPTS)
+        makers = [
+            (rows[table], VIEW_ROWS[table]) for table in wanted if table != tables.SCORES_ATTEMPTS
+        ]
         for key in learners:
-            if not facts[key]:
+            learner_facts = facts[key]
+            if not learner_facts:
                 continue
-            for record in evaluate(facts[key], catalogue):
+            fresh = (
+                {(f.course, f.module, f.statement) for f in learner_facts if f.position > start}
+                if attempts is not None
+                else set()
+            )
+            for record in evaluate(learner_facts, catalogue):
                 if (record.tenant, record.learner, record.course) not in again:
                     continue
                 for found, make in makers:
                     found.extend(make(record))
+                if attempts is not None and fresh and record.attempts:
+                    course = record.course
+                    attempts.extend(
+                        row for row in attempt_rows(record) if (course, row[3], row[4]) in fresh
+                    )
         return rows
 
     def _delete_records(self, curs: Any, table: str, keys: Sequence[Key]) -> None:
@@ -566,7 +589,20 @@ class LearningProjections:
     ) -> None:
         for table in wanted:
             columns, types = view_columns(table)
-            self._write(curs, table, columns, types, rows[table], new=True)
+            new = table != tables.SCORES_ATTEMPTS  # attempts: kept if there (a batch redone)
+            self._write(curs, table, columns, types, rows[table], new=new)
+
+    def delete_voided_attempts(self, curs: Any, start: int, stop: int) -> None:
+        """Delete the `scores_attempts` rows of facts voided by voids in (start, stop]."""
+        curs.execute(
+            self.sql(
+                "DELETE FROM {s}scores_attempts WHERE (tenant, learner, course, module, "
+                "statement) IN (SELECT f.tenant, f.learner, f.course, f.module, f.statement "
+                "FROM {s}learning_voids v JOIN {s}learning_facts f ON f.tenant = v.tenant "
+                "AND f.statement = v.statement WHERE v.position > %s AND v.position <= %s)"
+            ),
+            (start, stop),
+        )
 
     # -- rebuilding -----------------------------------------------------------------------------
 
@@ -738,8 +774,10 @@ class _ApplyViews:
         if self.touched:
             again, needed = owner.scope(curs, self.touched, self.target)
             facts = owner.load_facts(curs, needed, self.target)
-            owner.replace_rows(curs, self.names, facts, again, self.catalogue)
+            owner.replace_rows(curs, self.names, facts, again, self.catalogue, self.start)
         if self.last:
+            if tables.SCORES in self.names:
+                owner.delete_voided_attempts(curs, self.start, self.target)
             for name in self.names:
                 owner.tracking.set_position(curs, name, self.target)
         return True
