@@ -80,6 +80,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cached_property
 from typing import Final, NamedTuple, TypeGuard
 
 from ledger.xapi.equivalence import normalise_iri
@@ -231,6 +232,11 @@ class CourseSpec:
         """Return a module's id as the document gives it (the key itself if unknown)."""
         module = self.modules.get(key)
         return module.id if module is not None else key
+
+    @cached_property
+    def not_satisfied(self) -> dict[str, str]:
+        """The unmet criterion of each required module, by comparison form."""
+        return {key: f"module {self.module_id(key)} not satisfied" for key in self.required}
 
 
 class Match(NamedTuple):
@@ -1001,9 +1007,8 @@ class _Walk:
             status = STATUS_ENROLLED
         unmet: list[str] = []
         if last is None:
-            unmet.extend(
-                f"module {spec.module_id(key)} not satisfied" for key in required if key not in met
-            )
+            sentences = spec.not_satisfied
+            unmet.extend(sentences[key] for key in required if not satisfied.get(key, False))
             if not required:
                 unmet.append("course not completed")
         elif not last.on_time:
