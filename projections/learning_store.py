@@ -18,6 +18,7 @@ of the facts, so doing a batch twice changes nothing.
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -60,6 +61,9 @@ VERSIONS: dict[str, int] = {FACTS: 1, **{name: 1 for name in VIEWS}}
 #: Log positions per batch for catch-ups that answer a request; rebuilds use `REBUILD_BATCH`.
 BATCH = 1000
 REBUILD_BATCH = 10_000
+#: Seconds between looks at the log's head (stage one) or stage one's position (the views)
+#: while the stages overlap.
+FOLLOW_POLL = 0.01
 #: Seconds `wait_for` leaves a runner to reach the position before catching up itself.
 RUNNER_GRACE = 0.25
 #: Learners evaluated at a time while the previous ones' rows are copied in (PostgreSQL).
@@ -130,6 +134,7 @@ class LearningProjections:
         *,
         batch_size: int = BATCH,
         progress: ProgressOf | None = None,
+        follow: bool = False,
     ) -> CatchUp:
         """Bring stage one, then every view, up to the log's head as it is when called.
 
@@ -138,15 +143,78 @@ class LearningProjections:
                 the head is reached). At least one batch is tried.
             batch_size: log positions per stage-one batch.
             progress: gives each projection's progress report (or None), by name.
+            follow: on PostgreSQL, run stage one in a thread of its own, going on to the
+                log's newer heads while the views work (a runner under sustained writes:
+                the two stages overlap).
         """
         deadline = None if budget is None else time.monotonic() + budget
         head = self.head()
-        position, events = self._catch_up_facts(
-            head, deadline, batch_size, progress(FACTS) if progress else None
-        )
-        views_done = self._catch_up_views(position, deadline, progress)
+        report = progress(FACTS) if progress else None
+        if follow and self.postgres:
+            position, events, views_done = self._catch_up_overlapped(
+                head, deadline, batch_size, report, progress
+            )
+        else:
+            position, events = self._catch_up_facts(head, deadline, batch_size, report)
+            views_done = self._catch_up_views(position, deadline, progress)
         lowest = min(position, *views_done.values()) if views_done else position
         return CatchUp(lowest, head, events, lowest >= head)
+
+    def _catch_up_overlapped(
+        self,
+        head: int,
+        deadline: float | None,
+        batch_size: int,
+        report: Progress | None,
+        progress: ProgressOf | None,
+    ) -> tuple[int, int, dict[str, int]]:
+        """Catch up with stage one in a thread of its own, the views following its position.
+
+        Stage one goes on past `head` (to the log's new heads) while the views work, so that
+        the next catch-up finds its batches applied; it stops once the views have reached
+        `head`. Returns stage one's position, the events it applied, the views' positions.
+        """
+        views_done = False
+        wake = threading.Event()
+
+        def stage_one() -> tuple[int, int]:
+            position, events = self._catch_up_facts(head, deadline, batch_size, report)
+            wake.set()
+            while not views_done and (deadline is None or time.monotonic() < deadline):
+                newest = self.head()
+                if newest <= position:
+                    time.sleep(FOLLOW_POLL)
+                    continue
+                before = position
+                position, more = self._catch_up_facts(newest, deadline, batch_size, report)
+                events += more
+                wake.set()
+                if position == before:  # another catch-up holds stage one
+                    break
+            return position, events
+
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="learning-stage-one") as pool:
+            facts = pool.submit(stage_one)
+            try:
+                while True:
+                    reached = self.tracking.states([FACTS]).get(FACTS, (0, 0))[0]
+                    positions = self._catch_up_views(min(reached, head), deadline, progress)
+                    lowest = min(positions.values())
+                    if lowest >= head or facts.done():
+                        break
+                    if deadline is not None and time.monotonic() >= deadline:
+                        break
+                    if lowest >= reached:  # wait for stage one's next batch
+                        wake.wait(FOLLOW_POLL)
+                        wake.clear()
+            finally:
+                views_done = True
+            position, events = facts.result()
+        if min(positions.values()) < min(position, head) and (
+            deadline is None or time.monotonic() < deadline
+        ):
+            positions = self._catch_up_views(min(position, head), deadline, progress)
+        return position, events, positions
 
     def _left(self, deadline: float | None) -> float | None:
         return None if deadline is None else max(deadline - time.monotonic(), 0.01)

@@ -100,7 +100,7 @@ class Runner:
             _Group(
                 LEARNING,
                 learning.ensure,
-                lambda: learning.catch_up(ROUND, batch_size=REBUILD_BATCH).complete,
+                lambda: learning.catch_up(ROUND, batch_size=REBUILD_BATCH, follow=True).complete,
             ),
             _Group(
                 DEFINITIONS,
