@@ -527,11 +527,14 @@ class LearningProjections:
             return found
         live = "position <= %s AND voided_stored IS NULL"
         if self.postgres:
+            # A lookup per record (the index on (tenant, learner, position)): `OFFSET 0` keeps
+            # the planner from making it a join that sorts the whole table.
             curs.execute(
                 self.sql(
-                    f"SELECT {FACT_COLUMNS} FROM {{s}}learning_facts JOIN unnest(%b::text[], "
-                    "%b::text[], %b::text[]) AS k(t, l, c) ON tenant = k.t AND learner = k.l "
-                    f"AND course = k.c WHERE {live}"
+                    "SELECT f.* FROM unnest(%b::text[], %b::text[], %b::text[]) AS k(t, l, c) "
+                    f"CROSS JOIN LATERAL (SELECT {FACT_COLUMNS} FROM {{s}}learning_facts "
+                    f"WHERE tenant = k.t AND learner = k.l AND course = k.c AND {live} "
+                    "OFFSET 0) AS f"
                 ),
                 [[k[0] for k in wanted], [k[1] for k in wanted], [k[2] for k in wanted], stop],
             )

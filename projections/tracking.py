@@ -154,6 +154,9 @@ class Tracking:
             # commit lost in a crash is undone whole (rows and position) and done again, so it
             # need not wait for the WAL to reach the disk.
             curs.execute("SET LOCAL synchronous_commit = off")
+            # Their statements are many short lookups: compiling them (JIT) costs more than it
+            # saves.
+            curs.execute("SET LOCAL jit = off")
             try:
                 held = self._hold(curs, versions, " FOR UPDATE")
             except psycopg.errors.LockNotAvailable:
