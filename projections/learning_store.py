@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import orjson
+from psycopg.rows import tuple_row
 
 from ledger.application import Ledger
 from ledger.catalogue import CATALOGUE_TOPICS
@@ -68,6 +69,8 @@ FOLLOW_POLL = 0.01
 RUNNER_GRACE = 0.25
 #: Learners evaluated at a time while the previous ones' rows are copied in (PostgreSQL).
 EVALUATE_SLICE = 250
+#: Views written side by side, each in a transaction of its own (PostgreSQL).
+VIEW_WRITERS = 2
 #: Records (a learner in a course) evaluated per transaction of the views (SQLite: the
 #: transaction holds the database's write lock, so fewer).
 RECORD_BATCH = {True: 5000, False: 1000}
@@ -417,8 +420,13 @@ class LearningProjections:
         done = 0
         for index, chunk in enumerate(chunks):
             last = index == len(chunks) - 1
-            work = _ApplyViews(self, names, start, target, chunk, catalogue, last)
-            if not self.tracking.locked(self._left(deadline), versions, work):
+            if self.postgres and len(names) > 1:
+                args = (names, start, target, chunk, catalogue, last, deadline)
+                applied = self._apply_views_apart(*args)
+            else:
+                work = _ApplyViews(self, names, start, target, chunk, catalogue, last)
+                applied = self.tracking.locked(self._left(deadline), versions, work)
+            if not applied:
                 return False
             done += len(chunk)
             for report in reports.values():
@@ -426,6 +434,65 @@ class LearningProjections:
                     share = (index + 1) / len(chunks)
                     report(start + int((target - start) * share), target, done)
         return True
+
+    def _apply_views_apart(
+        self,
+        names: list[str],
+        start: int,
+        target: int,
+        touched: list[Key],
+        catalogue: CatalogueIndex,
+        last: bool,
+        deadline: float | None,
+    ) -> bool:
+        """Evaluate a batch of touched records once, then write each view's rows in a
+        transaction of its own (holding only its tracking row), `VIEW_WRITERS` at a time on
+        separate connections, so the database writes the tables side by side (PostgreSQL).
+
+        Returns whether every view did the batch (False: one had moved, or stage one was
+        reset; a view that did it keeps it, and the views then follow apart).
+        """
+        again: set[Key] = set()
+        rows: dict[str, list[tuple[Any, ...]]] = {}
+        wanted = [table for name in names for table in tables.VIEWS[name]]
+        if touched:
+            datastore: Any = self.recorder.datastore
+            with datastore.get_connection() as conn, conn.cursor(row_factory=tuple_row) as curs:
+                again, needed = self.scope(curs, touched, target)
+                facts = self.load_facts(curs, needed, target)
+            rows = self._view_rows(wanted, list(facts), facts, again, catalogue, start)
+        keys = sorted(again)
+
+        def write(name: str) -> bool:
+            owned = tables.VIEWS[name]
+
+            def work(curs: Any, held: Positions) -> bool:
+                if held[name][0] != start:
+                    return False
+                curs.execute(
+                    self.sql("SELECT position FROM {s}learning_tracking WHERE name = %s"),
+                    (FACTS,),
+                )
+                row = curs.fetchone()
+                if row is None or int(row[0]) < target:  # stage one was reset meanwhile
+                    return False
+                for table in owned:
+                    if table != tables.SCORES_ATTEMPTS:
+                        self._delete_records(curs, table, keys)
+                if rows:
+                    self._insert_view_rows(curs, owned, rows)
+                if last:
+                    if name == tables.SCORES:
+                        self.delete_voided_attempts(curs, start, target)
+                    self.tracking.set_position(curs, name, target)
+                return True
+
+            return self.tracking.locked(self._left(deadline), {name: self.versions[name]}, work)
+
+        with ThreadPoolExecutor(VIEW_WRITERS, thread_name_prefix="views-write") as pool:
+            # heaviest first: the scores (and their attempts) take the longest
+            order = sorted(names, key=lambda name: -len(tables.VIEWS[name]))
+            return all(list(pool.map(write, order)))
 
     def _touched(self, start: int, stop: int) -> list[Key]:
         """The (tenant, learner, course) with facts, or voids of their facts, in
