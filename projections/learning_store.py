@@ -12,8 +12,12 @@ the records (a learner in a course) touched by facts or voids with positions in 
 position, the facts' position], and the courses of a learning path waiting on them, are
 evaluated again from their live facts (`projections.learning.evaluate`) and their rows
 replaced, one transaction per batch of records, under the views' tracking rows; views at the
-same position are done together (each record evaluated once). A view's rows are a function
-of the facts, so doing a batch twice changes nothing.
+same position are done together (each record evaluated once; on PostgreSQL each view then
+writes its rows in a transaction of its own, holding only its tracking row, two side by
+side). A view's rows are a function of the facts, so doing a batch twice changes nothing;
+`scores_attempts` rows (one fact each) are only added for new facts and deleted for voided
+ones. A runner's catch-up (`follow=True`) overlaps the stages: stage one goes on in a thread
+of its own while the views follow its position.
 """
 
 from __future__ import annotations
