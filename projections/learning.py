@@ -80,6 +80,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cached_property
 from typing import Final, NamedTuple, TypeGuard
 
 from ledger.xapi.equivalence import normalise_iri
@@ -231,6 +232,11 @@ class CourseSpec:
         """Return a module's id as the document gives it (the key itself if unknown)."""
         module = self.modules.get(key)
         return module.id if module is not None else key
+
+    @cached_property
+    def not_satisfied(self) -> dict[str, str]:
+        """The unmet criterion of each required module, by comparison form."""
+        return {key: f"module {self.module_id(key)} not satisfied" for key in self.required}
 
 
 class Match(NamedTuple):
@@ -776,17 +782,21 @@ class _Evaluation:
         if spec is None:
             return None
         events: list[tuple[int, int, str, Fact]] = []
+        moved = False  # facts come in (timestamp, position, module) order: sort only if moved
         for fact in facts:
             at = fact.timestamp
             if fact.kind == ENROLLED and fact.after:
                 unlocked = self.first_completion((tenant, learner, fact.after))
                 if unlocked is None:
                     continue
-                at = max(at, unlocked)
+                if unlocked > at:
+                    at = unlocked
+                    moved = True
             events.append((at, fact.position, fact.module, fact))
         if not events:
             return None
-        events.sort(key=lambda e: (e[0], e[1], e[2]))
+        if moved:
+            events.sort(key=lambda e: (e[0], e[1], e[2]))
         specs = {spec.revision: spec}
         for fact in facts:
             if fact.revision not in specs:
@@ -946,24 +956,43 @@ class _Walk:
     def record(self, tenant: str, learner: str, course: str, position: int) -> CourseRecord:
         """Return the course record the walk arrived at."""
         spec = self.spec
+        cycles, scores_of = self.cycles, self.scores
         modules: dict[str, ModuleState] = {}
+        satisfied: dict[str, bool] = {}
         for key, module in spec.modules.items():
-            cycle = self.cycles.get(key) or _Cycle()
-            scores = self.scores.get(key) or _Scores()
-            modules[key] = ModuleState(
-                module=key,
-                move_on=module.move_on,
-                state=cycle.state(module),
-                satisfied=self._met(spec, key),
-                progress=scores.progress,
-                best=scores.best,
-                latest=scores.latest,
-                attempts=scores.attempts,
-                minutes=cycle.minutes,
-                last_at=scores.last_at,
-            )
+            cycle = cycles.get(key)
+            if cycle is None:  # untouched (this cycle): what `_met` and `_Cycle()` say
+                met_now = module.move_on == _NOT_APPLICABLE
+                attendance = module.attendance
+                state = (
+                    "completed" if attendance is not None and attendance <= 0.0 else "not_started"
+                )
+                minutes = 0.0
+            else:
+                met_now = cycle.is_met(module)
+                state = cycle.state(module)
+                minutes = cycle.minutes
+            satisfied[key] = met_now
+            scores = scores_of.get(key)
+            if scores is None:
+                modules[key] = ModuleState(
+                    key, module.move_on, state, met_now, None, None, None, 0, minutes, None
+                )
+            else:
+                modules[key] = ModuleState(
+                    key,
+                    module.move_on,
+                    state,
+                    met_now,
+                    scores.progress,
+                    scores.best,
+                    scores.latest,
+                    scores.attempts,
+                    minutes,
+                    scores.last_at,
+                )
         required = list(spec.required)
-        met = [key for key in required if self._met(spec, key)]
+        met = [key for key in required if satisfied.get(key, False)]
         best, latest = self.score(spec)
         last = self.completions[-1] if self.completions else None
         if self.withdrawn_at is not None:
@@ -978,9 +1007,8 @@ class _Walk:
             status = STATUS_ENROLLED
         unmet: list[str] = []
         if last is None:
-            unmet.extend(
-                f"module {spec.module_id(key)} not satisfied" for key in required if key not in met
-            )
+            sentences = spec.not_satisfied
+            unmet.extend(sentences[key] for key in required if not satisfied.get(key, False))
             if not required:
                 unmet.append("course not completed")
         elif not last.on_time:

@@ -12,12 +12,17 @@ the records (a learner in a course) touched by facts or voids with positions in 
 position, the facts' position], and the courses of a learning path waiting on them, are
 evaluated again from their live facts (`projections.learning.evaluate`) and their rows
 replaced, one transaction per batch of records, under the views' tracking rows; views at the
-same position are done together (each record evaluated once). A view's rows are a function
-of the facts, so doing a batch twice changes nothing.
+same position are done together (each record evaluated once; on PostgreSQL each view then
+writes its rows in a transaction of its own, holding only its tracking row, two side by
+side). A view's rows are a function of the facts, so doing a batch twice changes nothing;
+`scores_attempts` rows (one fact each) are only added for new facts and deleted for voided
+ones. A runner's catch-up (`follow=True`) overlaps the stages: stage one goes on in a thread
+of its own while the views follow its position.
 """
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -25,6 +30,7 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import orjson
+from psycopg.rows import tuple_row
 
 from ledger.application import Ledger
 from ledger.catalogue import CATALOGUE_TOPICS
@@ -44,7 +50,7 @@ from projections.learning_facts import (
     parse,
 )
 from projections.learning_model import Fact
-from projections.learning_views import VIEW_ROWS, view_columns
+from projections.learning_views import VIEW_ROWS, attempt_rows, view_columns
 from projections.tracking import CHUNK, Positions, Tracking, TrackingBusyError
 
 _T = TypeVar("_T")
@@ -60,10 +66,15 @@ VERSIONS: dict[str, int] = {FACTS: 1, **{name: 1 for name in VIEWS}}
 #: Log positions per batch for catch-ups that answer a request; rebuilds use `REBUILD_BATCH`.
 BATCH = 1000
 REBUILD_BATCH = 10_000
+#: Seconds between looks at the log's head (stage one) or stage one's position (the views)
+#: while the stages overlap.
+FOLLOW_POLL = 0.01
 #: Seconds `wait_for` leaves a runner to reach the position before catching up itself.
 RUNNER_GRACE = 0.25
 #: Learners evaluated at a time while the previous ones' rows are copied in (PostgreSQL).
 EVALUATE_SLICE = 250
+#: Views written side by side, each in a transaction of its own (PostgreSQL).
+VIEW_WRITERS = 2
 #: Records (a learner in a course) evaluated per transaction of the views (SQLite: the
 #: transaction holds the database's write lock, so fewer).
 RECORD_BATCH = {True: 5000, False: 1000}
@@ -130,6 +141,7 @@ class LearningProjections:
         *,
         batch_size: int = BATCH,
         progress: ProgressOf | None = None,
+        follow: bool = False,
     ) -> CatchUp:
         """Bring stage one, then every view, up to the log's head as it is when called.
 
@@ -138,15 +150,78 @@ class LearningProjections:
                 the head is reached). At least one batch is tried.
             batch_size: log positions per stage-one batch.
             progress: gives each projection's progress report (or None), by name.
+            follow: on PostgreSQL, run stage one in a thread of its own, going on to the
+                log's newer heads while the views work (a runner under sustained writes:
+                the two stages overlap).
         """
         deadline = None if budget is None else time.monotonic() + budget
         head = self.head()
-        position, events = self._catch_up_facts(
-            head, deadline, batch_size, progress(FACTS) if progress else None
-        )
-        views_done = self._catch_up_views(position, deadline, progress)
+        report = progress(FACTS) if progress else None
+        if follow and self.postgres:
+            position, events, views_done = self._catch_up_overlapped(
+                head, deadline, batch_size, report, progress
+            )
+        else:
+            position, events = self._catch_up_facts(head, deadline, batch_size, report)
+            views_done = self._catch_up_views(position, deadline, progress)
         lowest = min(position, *views_done.values()) if views_done else position
         return CatchUp(lowest, head, events, lowest >= head)
+
+    def _catch_up_overlapped(
+        self,
+        head: int,
+        deadline: float | None,
+        batch_size: int,
+        report: Progress | None,
+        progress: ProgressOf | None,
+    ) -> tuple[int, int, dict[str, int]]:
+        """Catch up with stage one in a thread of its own, the views following its position.
+
+        Stage one goes on past `head` (to the log's new heads) while the views work, so that
+        the next catch-up finds its batches applied; it stops once the views have reached
+        `head`. Returns stage one's position, the events it applied, the views' positions.
+        """
+        views_done = False
+        wake = threading.Event()
+
+        def stage_one() -> tuple[int, int]:
+            position, events = self._catch_up_facts(head, deadline, batch_size, report)
+            wake.set()
+            while not views_done and (deadline is None or time.monotonic() < deadline):
+                newest = self.head()
+                if newest <= position:
+                    time.sleep(FOLLOW_POLL)
+                    continue
+                before = position
+                position, more = self._catch_up_facts(newest, deadline, batch_size, report)
+                events += more
+                wake.set()
+                if position == before:  # another catch-up holds stage one
+                    break
+            return position, events
+
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="learning-stage-one") as pool:
+            facts = pool.submit(stage_one)
+            try:
+                while True:
+                    reached = self.tracking.states([FACTS]).get(FACTS, (0, 0))[0]
+                    positions = self._catch_up_views(min(reached, head), deadline, progress)
+                    lowest = min(positions.values())
+                    if lowest >= head or facts.done():
+                        break
+                    if deadline is not None and time.monotonic() >= deadline:
+                        break
+                    if lowest >= reached:  # wait for stage one's next batch
+                        wake.wait(FOLLOW_POLL)
+                        wake.clear()
+            finally:
+                views_done = True
+            position, events = facts.result()
+        if min(positions.values()) < min(position, head) and (
+            deadline is None or time.monotonic() < deadline
+        ):
+            positions = self._catch_up_views(min(position, head), deadline, progress)
+        return position, events, positions
 
     def _left(self, deadline: float | None) -> float | None:
         return None if deadline is None else max(deadline - time.monotonic(), 0.01)
@@ -349,8 +424,13 @@ class LearningProjections:
         done = 0
         for index, chunk in enumerate(chunks):
             last = index == len(chunks) - 1
-            work = _ApplyViews(self, names, start, target, chunk, catalogue, last)
-            if not self.tracking.locked(self._left(deadline), versions, work):
+            if self.postgres and len(names) > 1:
+                args = (names, start, target, chunk, catalogue, last, deadline)
+                applied = self._apply_views_apart(*args)
+            else:
+                work = _ApplyViews(self, names, start, target, chunk, catalogue, last)
+                applied = self.tracking.locked(self._left(deadline), versions, work)
+            if not applied:
                 return False
             done += len(chunk)
             for report in reports.values():
@@ -358,6 +438,65 @@ class LearningProjections:
                     share = (index + 1) / len(chunks)
                     report(start + int((target - start) * share), target, done)
         return True
+
+    def _apply_views_apart(
+        self,
+        names: list[str],
+        start: int,
+        target: int,
+        touched: list[Key],
+        catalogue: CatalogueIndex,
+        last: bool,
+        deadline: float | None,
+    ) -> bool:
+        """Evaluate a batch of touched records once, then write each view's rows in a
+        transaction of its own (holding only its tracking row), `VIEW_WRITERS` at a time on
+        separate connections, so the database writes the tables side by side (PostgreSQL).
+
+        Returns whether every view did the batch (False: one had moved, or stage one was
+        reset; a view that did it keeps it, and the views then follow apart).
+        """
+        again: set[Key] = set()
+        rows: dict[str, list[tuple[Any, ...]]] = {}
+        wanted = [table for name in names for table in tables.VIEWS[name]]
+        if touched:
+            datastore: Any = self.recorder.datastore
+            with datastore.get_connection() as conn, conn.cursor(row_factory=tuple_row) as curs:
+                again, needed = self.scope(curs, touched, target)
+                facts = self.load_facts(curs, needed, target)
+            rows = self._view_rows(wanted, list(facts), facts, again, catalogue, start)
+        keys = sorted(again)
+
+        def write(name: str) -> bool:
+            owned = tables.VIEWS[name]
+
+            def work(curs: Any, held: Positions) -> bool:
+                if held[name][0] != start:
+                    return False
+                curs.execute(
+                    self.sql("SELECT position FROM {s}learning_tracking WHERE name = %s"),
+                    (FACTS,),
+                )
+                row = curs.fetchone()
+                if row is None or int(row[0]) < target:  # stage one was reset meanwhile
+                    return False
+                for table in owned:
+                    if table != tables.SCORES_ATTEMPTS:
+                        self._delete_records(curs, table, keys)
+                if rows:
+                    self._insert_view_rows(curs, owned, rows)
+                if last:
+                    if name == tables.SCORES:
+                        self.delete_voided_attempts(curs, start, target)
+                    self.tracking.set_position(curs, name, target)
+                return True
+
+            return self.tracking.locked(self._left(deadline), {name: self.versions[name]}, work)
+
+        with ThreadPoolExecutor(VIEW_WRITERS, thread_name_prefix="views-write") as pool:
+            # heaviest first: the scores (and their attempts) take the longest
+            order = sorted(names, key=lambda name: -len(tables.VIEWS[name]))
+            return all(list(pool.map(write, order)))
 
     def _touched(self, start: int, stop: int) -> list[Key]:
         """The (tenant, learner, course) with facts, or voids of their facts, in
@@ -459,11 +598,14 @@ class LearningProjections:
             return found
         live = "position <= %s AND voided_stored IS NULL"
         if self.postgres:
+            # A lookup per record (the index on (tenant, learner, position)): `OFFSET 0` keeps
+            # the planner from making it a join that sorts the whole table.
             curs.execute(
                 self.sql(
-                    f"SELECT {FACT_COLUMNS} FROM {{s}}learning_facts JOIN unnest(%b::text[], "
-                    "%b::text[], %b::text[]) AS k(t, l, c) ON tenant = k.t AND learner = k.l "
-                    f"AND course = k.c WHERE {live}"
+                    "SELECT f.* FROM unnest(%b::text[], %b::text[], %b::text[]) AS k(t, l, c) "
+                    f"CROSS JOIN LATERAL (SELECT {FACT_COLUMNS} FROM {{s}}learning_facts "
+                    f"WHERE tenant = k.t AND learner = k.l AND course = k.c AND {live} "
+                    "OFFSET 0) AS f"
                 ),
                 [[k[0] for k in wanted], [k[1] for k in wanted], [k[2] for k in wanted], stop],
             )
@@ -491,9 +633,15 @@ class LearningProjections:
         facts: Mapping[tuple[str, str], list[Fact]],
         again: set[Key],
         catalogue: CatalogueIndex,
+        start: int = 0,
     ) -> None:
         """Replace the rows of the records `again` in the views' tables by the rows of the
         records evaluated from the learners' facts.
+
+        `scores_attempts` rows are a function of one fact each (they never change), so they
+        are not replaced: the attempts of facts after `start` (the views' position) are
+        added, keeping a row already there; the attempts of voided facts are deleted by
+        `delete_voided_attempts`.
 
         On PostgreSQL the learners are evaluated a slice at a time while a second thread
         copies the previous slice's rows in (evaluating is Python, copying mostly waits on
@@ -502,19 +650,20 @@ class LearningProjections:
         wanted = [table for name in names for table in tables.VIEWS[name]]
         learners = list(facts)
         for table in wanted:
-            self._delete_records(curs, table, sorted(again))
+            if table != tables.SCORES_ATTEMPTS:
+                self._delete_records(curs, table, sorted(again))
         step = EVALUATE_SLICE if self.postgres else len(learners)
         slices = [learners[i : i + step] for i in range(0, len(learners), step)]
         if len(slices) <= 1:
             for part in slices:
                 self._insert_view_rows(
-                    curs, wanted, self._view_rows(wanted, part, facts, again, catalogue)
+                    curs, wanted, self._view_rows(wanted, part, facts, again, catalogue, start)
                 )
             return
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="views-copy") as copier:
             pending: Future[None] | None = None
             for part in slices:
-                rows = self._view_rows(wanted, part, facts, again, catalogue)
+                rows = self._view_rows(wanted, part, facts, again, catalogue, start)
                 if pending is not None:
                     pending.result()
                 pending = copier.submit(self._insert_view_rows, curs, wanted, rows)
@@ -528,19 +677,35 @@ class LearningProjections:
         facts: Mapping[tuple[str, str], list[Fact]],
         again: set[Key],
         catalogue: CatalogueIndex,
+        start: int,
     ) -> dict[str, list[tuple[Any, ...]]]:
         """Evaluate the learners and return the rows of each wanted table (of the records
-        `again` only: the others' facts were loaded as prerequisites)."""
+        `again` only: the others' facts were loaded as prerequisites); `scores_attempts`:
+        only the attempts of facts after `start`."""
         rows: dict[str, list[tuple[Any, ...]]] = {table: [] for table in wanted}
-        makers = [(rows[table], VIEW_ROWS[table]) for table in wanted]
+        attempts = rows.get(tables.SCORES_ATTEMPTS)
+        makers = [
+            (rows[table], VIEW_ROWS[table]) for table in wanted if table != tables.SCORES_ATTEMPTS
+        ]
         for key in learners:
-            if not facts[key]:
+            learner_facts = facts[key]
+            if not learner_facts:
                 continue
-            for record in evaluate(facts[key], catalogue):
+            fresh = (
+                {(f.course, f.module, f.statement) for f in learner_facts if f.position > start}
+                if attempts is not None
+                else set()
+            )
+            for record in evaluate(learner_facts, catalogue):
                 if (record.tenant, record.learner, record.course) not in again:
                     continue
                 for found, make in makers:
                     found.extend(make(record))
+                if attempts is not None and fresh and record.attempts:
+                    course = record.course
+                    attempts.extend(
+                        row for row in attempt_rows(record) if (course, row[3], row[4]) in fresh
+                    )
         return rows
 
     def _delete_records(self, curs: Any, table: str, keys: Sequence[Key]) -> None:
@@ -566,7 +731,20 @@ class LearningProjections:
     ) -> None:
         for table in wanted:
             columns, types = view_columns(table)
-            self._write(curs, table, columns, types, rows[table], new=True)
+            new = table != tables.SCORES_ATTEMPTS  # attempts: kept if there (a batch redone)
+            self._write(curs, table, columns, types, rows[table], new=new)
+
+    def delete_voided_attempts(self, curs: Any, start: int, stop: int) -> None:
+        """Delete the `scores_attempts` rows of facts voided by voids in (start, stop]."""
+        curs.execute(
+            self.sql(
+                "DELETE FROM {s}scores_attempts WHERE (tenant, learner, course, module, "
+                "statement) IN (SELECT f.tenant, f.learner, f.course, f.module, f.statement "
+                "FROM {s}learning_voids v JOIN {s}learning_facts f ON f.tenant = v.tenant "
+                "AND f.statement = v.statement WHERE v.position > %s AND v.position <= %s)"
+            ),
+            (start, stop),
+        )
 
     # -- rebuilding -----------------------------------------------------------------------------
 
@@ -747,8 +925,10 @@ class _ApplyViews:
         if self.touched:
             again, needed = owner.scope(curs, self.touched, self.target)
             facts = owner.load_facts(curs, needed, self.target)
-            owner.replace_rows(curs, self.names, facts, again, self.catalogue)
+            owner.replace_rows(curs, self.names, facts, again, self.catalogue, self.start)
         if self.last:
+            if tables.SCORES in self.names:
+                owner.delete_voided_attempts(curs, self.start, self.target)
             for name in self.names:
                 owner.tracking.set_position(curs, name, self.target)
         return True

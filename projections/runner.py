@@ -18,6 +18,7 @@ import logging
 import sqlite3
 import threading
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -99,7 +100,7 @@ class Runner:
             _Group(
                 LEARNING,
                 learning.ensure,
-                lambda: learning.catch_up(ROUND, batch_size=REBUILD_BATCH).complete,
+                lambda: learning.catch_up(ROUND, batch_size=REBUILD_BATCH, follow=True).complete,
             ),
             _Group(
                 DEFINITIONS,
@@ -115,16 +116,24 @@ class Runner:
         self.stopping.set()
 
     def catch_up(self) -> bool:
-        """Catch up every active group once; return whether all reached the head."""
-        complete = True
-        for group in self.groups:
-            if group.active:
-                while not self.stopping.is_set():
-                    if group.catch_up():
-                        break
-                else:
-                    complete = False
-        return complete
+        """Catch up every active group once; return whether all reached the head.
+
+        On PostgreSQL the groups catch up side by side, each in a thread of its own (their
+        transactions are independent, and one waits on the database while the other
+        computes), so a long catch-up of one does not hold the other back.
+        """
+        active = [group for group in self.groups if group.active]
+        if self.postgres and len(active) > 1:
+            with ThreadPoolExecutor(len(active), thread_name_prefix="runner") as pool:
+                return all(list(pool.map(self._catch_up_group, active)))
+        return all([self._catch_up_group(group) for group in active])
+
+    def _catch_up_group(self, group: _Group) -> bool:
+        """Catch a group up until it reaches the head (True) or the runner is stopped."""
+        while not self.stopping.is_set():
+            if group.catch_up():
+                return True
+        return False
 
     def run(self) -> None:
         """Keep the read models caught up until `stop` is called."""

@@ -164,6 +164,13 @@ class Tracking:
             # The work may compute between its statements (evaluating learners) for longer
             # than the pool's idle-in-transaction limit allows an idle session.
             curs.execute(f"SET LOCAL idle_in_transaction_session_timeout = '{WORK_SECONDS}s'")
+            # Read-model rows are derived from the log and committed with their position: a
+            # commit lost in a crash is undone whole (rows and position) and done again, so it
+            # need not wait for the WAL to reach the disk.
+            curs.execute("SET LOCAL synchronous_commit = off")
+            # Their statements are many short lookups: compiling them (JIT) costs more than it
+            # saves.
+            curs.execute("SET LOCAL jit = off")
             try:
                 held = self._hold(curs, versions, " FOR UPDATE")
             except psycopg.errors.LockNotAvailable:

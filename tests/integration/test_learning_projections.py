@@ -114,6 +114,44 @@ def test_a_target_recorded_after_its_void_is_stored_voided(ledger, admin, define
     assert modules[6] == 0  # no module met
 
 
+def test_views_doing_a_range_again_give_the_same_rows(ledger, admin, defined):
+    """A range of the views done twice (a batch committed, its position not yet moved, as
+    after a crash) changes nothing: attempts already stored are kept, not doubled; a void
+    in the range still takes its attempt away."""
+    first = said("scored", MODULES[1], scaled=0.5)
+    record(ledger, admin, said("registered", COURSE), first)
+    projections = LearningProjections(ledger)
+    projections.catch_up()
+    before = projections.head()
+    record(ledger, admin, said("scored", MODULES[1], scaled=0.9), voids(first["id"]))
+    projections.catch_up()
+    expected = view_rows(ledger)
+    assert len(expected[tables.SCORES_ATTEMPTS]) == 1
+
+    def back(curs, _):
+        for name in tables.VIEWS:
+            projections.tracking.set_position(curs, name, before)
+
+    projections.tracking.locked(None, {name: VERSIONS[name] for name in tables.VIEWS}, back)
+    projections.catch_up()
+    assert view_rows(ledger) == expected
+
+
+def test_a_following_catch_up_gives_the_rows_of_a_plain_one(ledger, admin, defined):
+    """`follow=True` (a runner: stage one in its own thread, the views following it) reaches
+    the head with the same rows as catching up one stage after the other."""
+    record(ledger, admin, said("registered", COURSE), said("completed", MODULES[0]))
+    projections = LearningProjections(ledger)
+    assert projections.catch_up(follow=True, batch_size=1).complete
+    record(ledger, admin, said("scored", MODULES[1], scaled=0.9), said("registered", COURSE, BOB))
+    result = projections.catch_up(5.0, follow=True, batch_size=1)
+    assert result.complete and result.position == projections.head()
+    followed = view_rows(ledger)
+    projections.rebuild()
+    assert view_rows(ledger) == followed
+    assert enrollment_status(ledger) == "passed"
+
+
 def test_racing_catch_ups_apply_each_event_exactly_once(ledger, settings, admin, defined):
     """Four catch-ups in two ledgers race a writer: each statement gives its facts once and
     the views equal a rebuild from position 0."""
