@@ -85,6 +85,8 @@ def ddl(
         "(tenant, course, learner)",
         f"CREATE INDEX IF NOT EXISTS {ENROLLMENTS}_enrolled ON {s}{ENROLLMENTS} "
         "(tenant, enrolled_at, learner, course)",
+        f"CREATE INDEX IF NOT EXISTS {ENROLLMENTS}_status ON {s}{ENROLLMENTS} "
+        "(tenant, status, learner, course)",
         f"CREATE TABLE IF NOT EXISTS {s}{PROGRESS} ("
         f"{learner_key}, revision INTEGER NOT NULL, fraction {real} NOT NULL, "
         "required INTEGER NOT NULL, met INTEGER NOT NULL, modules TEXT NOT NULL, "
@@ -114,4 +116,6 @@ def ddl(
         f"position {bigint} NOT NULL, PRIMARY KEY (tenant, learner, course)){w}",
         f"CREATE INDEX IF NOT EXISTS {CERTIFICATE_ELIGIBILITY}_course ON "
         f"{s}{CERTIFICATE_ELIGIBILITY} (tenant, course, learner)",
+        f"CREATE INDEX IF NOT EXISTS {CERTIFICATE_ELIGIBILITY}_status ON "
+        f"{s}{CERTIFICATE_ELIGIBILITY} (tenant, status, learner, course)",
     ]

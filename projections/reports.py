@@ -119,6 +119,9 @@ class Report:
         windows: date window name → column of `r`, for `<name>_since` / `<name>_until`.
         status: the SQL of the read-time status filtered by `status` (None: no such filter).
         statuses: the values `status` may take.
+        stored_status: the stored column the read-time status is made from: they differ only
+            where the clock made a row `expired`, so a filter without `expired` also holds
+            on it — a condition an index serves (None: no status).
         join: SQL after the table (e.g. a LEFT JOIN), or ''.
         module: whether the report has a `module` filter.
         default_sort: the sort without `sort`.
@@ -133,6 +136,7 @@ class Report:
     windows: dict[str, str]
     status: SqlOf | None = None
     statuses: tuple[str, ...] = ()
+    stored_status: str | None = None
     join: str = ""
     module: bool = False
     default_sort: str = "learner"
@@ -190,6 +194,7 @@ ENROLLMENTS = Report(
         "expires": "expires_at",
     },
     status=_status("r"),
+    stored_status="r.status",
     statuses=STATUSES,
 )
 
@@ -214,6 +219,7 @@ PROGRESS = Report(
     },
     windows={"activity": "last_activity_at"},
     status=_status("e"),
+    stored_status="e.status",
     statuses=STATUSES,
     join="LEFT JOIN {p}enrollments e ON e.tenant = r.tenant AND e.learner = r.learner "
     "AND e.course = r.course",
@@ -297,6 +303,7 @@ CERTIFICATE_ELIGIBILITY = Report(
     },
     windows={"completed": "completed_at", "due": "due_at", "expires": "expires_at"},
     status=_eligibility("r"),
+    stored_status="r.status",
     statuses=ELIGIBILITIES,
     read_time=_unmet_at,
 )
