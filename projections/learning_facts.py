@@ -2,7 +2,7 @@
 
 `parse` turns a batch of events (in log order) into rows, with no I/O and no lock: each
 `Statement.Recorded` gives the facts it says under the catalogue in force at its position
-(`projections.learning.facts_of`) or, for a voiding statement, a void of its target; each
+(`projections.statement_facts.facts_of`) or, for a voiding statement, a void of its target; each
 catalogue event gives a revision row and moves the catalogue index on. The rows' column
 lists and PostgreSQL types are here too, with the conversion of a stored row back to a Fact.
 """
@@ -21,8 +21,9 @@ from ledger.statements import RECORDED_TOPIC
 from ledger.xapi.equivalence import normalise_iri
 from ledger.xapi.primitives import epoch_ms
 from ledger.xapi.statement import VOIDED_VERB
-from projections.learning import CatalogueIndex, facts_of
+from projections.learning_catalogue import CatalogueIndex
 from projections.learning_model import Fact
+from projections.statement_facts import facts_of
 from projections.statement_index import stored_ms
 
 FACT_COLUMNS = (

@@ -37,7 +37,8 @@ from ledger.catalogue import CATALOGUE_TOPICS
 from ledger.recorders import LedgerPostgresRecorder, LedgerSQLiteRecorder
 from ledger.statements import RECORDED_TOPIC
 from projections import learning_tables as tables
-from projections.learning import CatalogueIndex, evaluate
+from projections.learning import evaluate
+from projections.learning_catalogue import CatalogueIndex
 from projections.learning_facts import (
     CATALOGUE_COLUMNS,
     CATALOGUE_TYPES,

@@ -17,7 +17,8 @@ from ledger.errors import ProjectionsBehindError
 from ledger.xapi.primitives import format_timestamp, from_epoch_ms
 from projections import learning_tables as tables
 from projections.learners import agent_of, learner_id
-from projections.learning import COURSE, CatalogueIndex, current, evaluate
+from projections.learning import current, evaluate
+from projections.learning_catalogue import COURSE, CatalogueIndex
 from projections.learning_model import CourseRecord, Fact
 from projections.learning_store import LearningProjections
 from projections.reading import StoreReader

@@ -9,8 +9,10 @@ from typing import Any
 from hypothesis import strategies as st
 
 from ledger.xapi.primitives import format_timestamp, from_epoch_ms
-from projections.learning import COURSE, PATH, CatalogueIndex, evaluate, facts_of
+from projections.learning import evaluate
+from projections.learning_catalogue import COURSE, PATH, CatalogueIndex
 from projections.learning_model import DAY_MS, MOVE_ON, CourseRecord, Fact
+from projections.statement_facts import facts_of
 
 Json = dict[str, Any]
 Draw = Callable[..., Any]

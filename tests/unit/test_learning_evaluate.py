@@ -13,7 +13,6 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from projections.learning import (
-    SOURCE_EXTENSION,
     current,
     eligibility_sql,
     evaluate,
@@ -35,6 +34,7 @@ from projections.learning_model import (
     STATUSES,
 )
 from projections.learning_tables import CERTIFICATE_ELIGIBILITY, ENROLLMENTS, ddl
+from projections.statement_facts import SOURCE_EXTENSION
 from tests.learning_strategies import (
     ADL_XAPI,
     COURSE_ID,

@@ -11,15 +11,7 @@ from ledger.xapi.equivalence import normalise_iri
 from ledger.xapi.ifi import ifi_key
 from ledger.xapi.normalise import normalise_statement
 from ledger.xapi.primitives import epoch_ms, parse_timestamp
-from projections.learning import (
-    COURSE,
-    PATH,
-    SOURCE_EXTENSION,
-    CatalogueIndex,
-    duration_minutes,
-    facts_of,
-    timestamp_ms,
-)
+from projections.learning_catalogue import COURSE, PATH, CatalogueIndex
 from projections.learning_model import (
     ACTIVITY,
     ATTENDED,
@@ -33,6 +25,12 @@ from projections.learning_model import (
     SCORED,
     WAIVED,
     WITHDRAWN,
+)
+from projections.statement_facts import (
+    SOURCE_EXTENSION,
+    duration_minutes,
+    facts_of,
+    timestamp_ms,
 )
 from tests.learning_strategies import (
     ADA_KEY,
