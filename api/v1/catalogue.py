@@ -23,7 +23,7 @@ import falcon
 
 from api.http import boolean_param, json_body, query_params, send_json
 from api.v1.consistency import wait_for_min_position
-from api.xapi.params import iri_param
+from api.xapi.params import int_param, iri_param
 from ledger.catalogue import COURSE, PATH, Catalogue, CatalogueChange, CatalogueEntry
 from ledger.errors import InvalidInputError, Problem
 from ledger.xapi.equivalence import normalise_iri
@@ -63,19 +63,6 @@ def row_json(row: CatalogueRow) -> dict[str, Any]:
     }
 
 
-def revision_param(params: dict[str, str]) -> int | None:
-    """Read the `revision` parameter: a positive integer, or None when absent."""
-    value = params.get("revision")
-    if value is None:
-        return None
-    if not value.isascii() or not value.isdigit() or int(value) < 1:
-        raise InvalidInputError(
-            f"revision must be a positive integer, not {value!r}",
-            [Problem("?revision", "must be a positive integer")],
-        )
-    return int(value)
-
-
 def _required_iri(params: dict[str, str], name: str) -> str:
     """Read a required IRI parameter (`query_params` has checked that it is present)."""
     iri_param(params, name)
@@ -107,7 +94,9 @@ class _CatalogueResource:
         if "id" in req.params:
             params = query_params(req, ("id", "revision"), ("id",))
             iri = _required_iri(params, "id")
-            entry = self.catalogue.get(tenant, self.kind, iri, revision_param(params))
+            entry = self.catalogue.get(
+                tenant, self.kind, iri, int_param(params, "revision", 1, None)
+            )
             send_json(resp, entry_json(entry))
             return
         params = query_params(req, ("retired", "min_position"))

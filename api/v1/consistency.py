@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from api.v1.report_params import int_param
+from api.xapi.params import int_param
 from ledger.errors import Problem, ProjectionsBehindError
 from projections.report_query import PositionWaiter
 

@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 import falcon
 
-from api.xapi.params import agent_param, bad_param, timestamp_ms_param
+from api.xapi.params import agent_param, bad_param, int_param, timestamp_ms_param
 from ledger.errors import InvalidInputError, Problem
 from ledger.xapi import is_iri
 from ledger.xapi.equivalence import normalise_iri
@@ -76,20 +76,6 @@ def single(pairs: Params) -> dict[str, str]:
 def values(pairs: Params, name: str) -> list[str]:
     """Every value of parameter `name`, in order."""
     return [value for key, value in pairs if key == name]
-
-
-def int_param(params: dict[str, str], name: str, low: int, high: int | None) -> int | None:
-    """Read a whole-number parameter between `low` and `high` (inclusive)."""
-    value = params.get(name)
-    if value is None:
-        return None
-    if not value.isascii() or not value.isdigit() or len(value) > 18:
-        raise bad_param(name, "must be a whole number")
-    number = int(value)
-    if number < low or (high is not None and number > high):
-        bound = f"between {low} and {high}" if high is not None else f"at least {low}"
-        raise bad_param(name, f"must be {bound}")
-    return number
 
 
 def limit_param(params: dict[str, str]) -> int | None:

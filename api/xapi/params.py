@@ -1,8 +1,9 @@
 """Query parameters of the xAPI resources, checked like the same types inside a Statement.
 
 xAPI 1.0.3 Data §2.2 / checklist §2.6: an IRI, UUID, Timestamp or Agent parameter follows the
-rules of that type in a Statement (not JSON-quoted, except Agents, which are JSON). Each
-reader returns None when the parameter is absent; `query_params` enforces required ones.
+rules of that type in a Statement (not JSON-quoted, except Agents, which are JSON); whole
+numbers (`int_param`) serve the `/v1` resources too. Each reader returns None when the
+parameter is absent; `query_params` enforces required ones.
 """
 
 from __future__ import annotations
@@ -26,6 +27,20 @@ def iri_param(params: dict[str, str], name: str) -> str | None:
     if value is not None and not is_iri(value):
         raise bad_param(name, "must be an absolute IRI")
     return value
+
+
+def int_param(params: dict[str, str], name: str, low: int, high: int | None) -> int | None:
+    """Read a whole-number parameter between `low` and `high` (inclusive)."""
+    value = params.get(name)
+    if value is None:
+        return None
+    if not value.isascii() or not value.isdigit() or len(value) > 18:
+        raise bad_param(name, "must be a whole number")
+    number = int(value)
+    if number < low or (high is not None and number > high):
+        bound = f"between {low} and {high}" if high is not None else f"at least {low}"
+        raise bad_param(name, f"must be {bound}")
+    return number
 
 
 def uuid_param(params: dict[str, str], name: str) -> str | None:
