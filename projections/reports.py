@@ -15,9 +15,10 @@ from typing import Any
 
 import orjson
 
+from ledger.xapi.ifi import agent_of_key
 from ledger.xapi.primitives import format_timestamp, from_epoch_ms
 from projections import learning_tables as tables
-from projections.learners import agent_of, learner_id
+from projections.learners import learner_id
 from projections.learning import current, eligibility_sql, overdue_sql, status_sql
 from projections.learning_model import ELIGIBILITIES, STATUSES
 
@@ -359,7 +360,7 @@ _SHOW: dict[str, Callable[[Any], Any]] = {
 def show_row(report: Report, values: Sequence[Any], now: int) -> Row:
     """Return a selected row as shown: learner id and Agent, times ISO 8601, booleans."""
     key = values[0]
-    row: Row = {"learner_id": learner_id(key), "learner": agent_of(key)}
+    row: Row = {"learner_id": learner_id(key), "learner": agent_of_key(key)}
     for column, value in zip(report.columns, values[1:], strict=False):
         row[column.name] = _SHOW[column.kind](value)
     if report.read_time is not None:

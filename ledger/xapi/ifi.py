@@ -43,3 +43,39 @@ def ifi_key(agent: Mapping[str, Any]) -> str | None:
             return "account\\0:" + normalise_iri(account["homePage"]) + "\x1f" + escaped
         return "account:" + normalise_iri(account["homePage"]) + "\x1f" + name
     return None
+
+
+#: Key prefixes `ifi_key` gives an Agent, in the order it tries the IFIs.
+AGENT_KEY_PREFIXES = ("mbox:", "sha1:", "openid:", "account:", "account\\0:")
+
+
+def agent_of_key(key: str) -> dict[str, Any]:
+    """Return the Agent object an `ifi_key` key identifies (its IFI only, no name): the
+    inverse of `ifi_key` for Agents."""
+    agent: dict[str, Any] = {"objectType": "Agent"}
+    kind, _, rest = key.partition(":")
+    if kind == "mbox":
+        agent["mbox"] = rest
+    elif kind == "sha1":
+        agent["mbox_sha1sum"] = rest
+    elif kind == "openid":
+        agent["openid"] = rest
+    else:
+        home_page, _, name = rest.partition("\x1f")
+        if kind == "account\\0":
+            name = _unescape(name)
+        agent["account"] = {"homePage": home_page, "name": name}
+    return agent
+
+
+def _unescape(name: str) -> str:
+    """Undo `ifi_key`'s escaping of an account name holding U+0000."""
+    out: list[str] = []
+    chars = iter(name)
+    for char in chars:
+        if char == "\\":
+            following = next(chars, "")
+            out.append("\x00" if following == "0" else following)
+        else:
+            out.append(char)
+    return "".join(out)
