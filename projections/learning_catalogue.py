@@ -4,10 +4,12 @@ which is in force at a log position (`CatalogueIndex`).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Final, NamedTuple
+from typing import Any, Final, NamedTuple
+
+import orjson
 
 from ledger.xapi.equivalence import normalise_iri
 from projections.learning_model import (
@@ -126,6 +128,15 @@ class CatalogueIndex:
     def __init__(self) -> None:
         """Start empty."""
         self._tenants: dict[str, TenantEntries] = {}
+
+    @classmethod
+    def of_rows(cls, rows: Iterable[Sequence[Any]]) -> CatalogueIndex:
+        """Return the index of `learning_catalogue` rows (tenant, kind, id, revision,
+        document as JSON text, retired), given in log order."""
+        catalogue = cls()
+        for tenant, kind, iri, revision, document, retired in rows:
+            catalogue.apply(tenant, kind, iri, int(revision), orjson.loads(document), bool(retired))
+        return catalogue
 
     def apply(
         self,

@@ -29,7 +29,6 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-import orjson
 from psycopg.rows import tuple_row
 
 from ledger.application import Ledger
@@ -301,27 +300,14 @@ class LearningProjections:
             )
         )
 
-    def _catalogue(
-        self, position: int, tenant: str | None = None, recorded_by: int | None = None
-    ) -> CatalogueIndex:
-        """Return the catalogue as of `position`, from the stored revisions (of one tenant,
-        and recorded at or before a time, if given)."""
-        sql = (
+    def _catalogue(self, position: int) -> CatalogueIndex:
+        """Return the catalogue as of log position `position`, from the stored revisions."""
+        rows = self.tracking.read(
             "SELECT tenant, kind, id, revision, document, retired FROM {s}learning_catalogue "
-            "WHERE position <= %s"
+            "WHERE position <= %s ORDER BY position",
+            [position],
         )
-        params: list[Any] = [position]
-        if tenant is not None:
-            sql += " AND tenant = %s"
-            params.append(tenant)
-        if recorded_by is not None:
-            sql += " AND recorded <= %s"
-            params.append(recorded_by)
-        rows = self.tracking.read(sql + " ORDER BY position", params)
-        catalogue = CatalogueIndex()
-        for tenant, kind, iri, revision, document, retired in rows:
-            catalogue.apply(tenant, kind, iri, int(revision), orjson.loads(document), bool(retired))
-        return catalogue
+        return CatalogueIndex.of_rows(rows)
 
     def _write(
         self,
@@ -472,14 +458,7 @@ class LearningProjections:
             owned = tables.VIEWS[name]
 
             def work(curs: Any, held: Positions) -> bool:
-                if held[name][0] != start:
-                    return False
-                curs.execute(
-                    self.sql("SELECT position FROM {s}learning_tracking WHERE name = %s"),
-                    (FACTS,),
-                )
-                row = curs.fetchone()
-                if row is None or int(row[0]) < target:  # stage one was reset meanwhile
+                if held[name][0] != start or not self.facts_reached(curs, target):
                     return False
                 for table in owned:
                     if table != tables.SCORES_ATTEMPTS:
@@ -498,6 +477,15 @@ class LearningProjections:
             # heaviest first: the scores (and their attempts) take the longest
             order = sorted(names, key=lambda name: -len(tables.VIEWS[name]))
             return all(list(pool.map(write, order)))
+
+    def facts_reached(self, curs: Any, target: int) -> bool:
+        """Whether stage one still stands at or past `target` (inside a views transaction:
+        a rebuild of `learning_facts` may have reset it since the batch was planned)."""
+        curs.execute(
+            self.sql("SELECT position FROM {s}learning_tracking WHERE name = %s"), (FACTS,)
+        )
+        row = curs.fetchone()
+        return row is not None and int(row[0]) >= target
 
     def _touched(self, start: int, stop: int) -> list[Key]:
         """The (tenant, learner, course) with facts, or voids of their facts, in
@@ -529,28 +517,9 @@ class LearningProjections:
             [stop],
         ):
             edges.setdefault((tenant, learner), set()).add((course, after))
-        again = set(touched)
-        for (tenant, learner), pairs in edges.items():
-            grown = True
-            while grown:  # the courses waiting on a course evaluated again
-                grown = False
-                for course, after in pairs:
-                    if (tenant, learner, after) in again and (tenant, learner, course) not in again:
-                        again.add((tenant, learner, course))
-                        grown = True
-        needed = set(again)
-        for (tenant, learner), pairs in edges.items():
-            grown = True
-            while grown:  # and the courses they wait on
-                grown = False
-                for course, after in pairs:
-                    if (tenant, learner, course) in needed and (
-                        tenant,
-                        learner,
-                        after,
-                    ) not in needed:
-                        needed.add((tenant, learner, after))
-                        grown = True
+        # the courses waiting on a course evaluated again, then the courses those wait on
+        again = _closed(set(touched), edges, lambda course, after: (after, course))
+        needed = _closed(set(again), edges, lambda course, after: (course, after))
         return again, needed
 
     def _select_by_learners(
@@ -769,18 +738,11 @@ class LearningProjections:
 
         def reset(curs: Any, _: Positions) -> None:
             for name in chosen:
-                owned = tables.FACT_TABLES if name == FACTS else tables.VIEWS[name]
-                self.tracking.reset(curs, name, self.versions[name], owned)
+                self.tracking.reset(curs, name, self.versions[name], _owned(name))
 
         self.tracking.locked(None, {name: self.versions[name] for name in chosen}, reset)
         done = self._finish(batch_size, progress)
-        self.tracking.analyze(
-            [
-                t
-                for name in chosen
-                for t in (tables.FACT_TABLES if name == FACTS else tables.VIEWS[name])
-            ]
-        )
+        self.tracking.analyze([table for name in chosen for table in _owned(name)])
         return done
 
     def _finish(self, batch_size: int, progress: ProgressOf | None) -> int:
@@ -832,25 +794,6 @@ class LearningProjections:
 
     # -- reading --------------------------------------------------------------------------------
 
-    def select_catalogue(
-        self,
-        tenant: str | None = None,
-        *,
-        position: int | None = None,
-        recorded_by: int | None = None,
-    ) -> CatalogueIndex:
-        """Return the catalogue index (every revision) as stage one holds it.
-
-        Args:
-            tenant: only this tenant's entries (None: every tenant's).
-            position: as of this log position (None: as far as stage one has got).
-            recorded_by: only revisions recorded at or before this time (ms), e.g. a
-                transcript's `as_of`.
-        """
-        if position is None:
-            position = self.tracking.states([FACTS]).get(FACTS, (0, 0))[0]
-        return self._catalogue(position, tenant, recorded_by)
-
     def select_facts(
         self, tenant: str, learner: str, *, stored_by: int | None = None
     ) -> list[Fact]:
@@ -866,6 +809,30 @@ class LearningProjections:
             params.append(stored_by)
         rows = self.tracking.read(sql + " ORDER BY position, course, module", params)
         return [fact_of_row(row) for row in rows]
+
+
+def _owned(name: str) -> tuple[str, ...]:
+    """The tables of a learning projection."""
+    return tables.FACT_TABLES if name == FACTS else tables.VIEWS[name]
+
+
+def _closed(
+    keys: set[Key],
+    edges: Mapping[tuple[str, str], set[tuple[str, str]]],
+    step: Callable[[str, str], tuple[str, str]],
+) -> set[Key]:
+    """Grow `keys` along each learner's edges until nothing is added: for an edge
+    (course, after), `step` gives (from, to) — a key at `from` brings in `to`."""
+    for (tenant, learner), pairs in edges.items():
+        grown = True
+        while grown:
+            grown = False
+            for course, after in pairs:
+                source, target = step(course, after)
+                if (tenant, learner, source) in keys and (tenant, learner, target) not in keys:
+                    keys.add((tenant, learner, target))
+                    grown = True
+    return keys
 
 
 class _ApplyFacts:
@@ -917,11 +884,7 @@ class _ApplyViews:
         owner = self.owner
         if any(held[name][0] != self.start for name in self.names):
             return False
-        curs.execute(
-            owner.sql("SELECT position FROM {s}learning_tracking WHERE name = %s"), (FACTS,)
-        )
-        row = curs.fetchone()
-        if row is None or int(row[0]) < self.target:  # stage one was reset meanwhile
+        if not owner.facts_reached(curs, self.target):
             return False
         if self.touched:
             again, needed = owner.scope(curs, self.touched, self.target)

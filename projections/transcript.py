@@ -10,13 +10,12 @@ from __future__ import annotations
 
 from typing import Any
 
-import orjson
-
 from ledger.application import Ledger
 from ledger.errors import ProjectionsBehindError
+from ledger.xapi.ifi import agent_of_key
 from ledger.xapi.primitives import format_timestamp, from_epoch_ms
 from projections import learning_tables as tables
-from projections.learners import agent_of, learner_id
+from projections.learners import learner_id
 from projections.learning import current, evaluate
 from projections.learning_catalogue import COURSE, CatalogueIndex
 from projections.learning_model import CourseRecord, Fact
@@ -123,21 +122,17 @@ class Transcripts(StoreReader):
     ) -> CatalogueIndex:
         """The revisions of `courses` recorded by `as_of` (or in the log by `position`, so
         every revision a fact names is there whatever the clocks said)."""
-        catalogue = CatalogueIndex()
         if not courses:
-            return catalogue
+            return CatalogueIndex()
         marks = ", ".join(["%s"] * len(courses))
         rows = self._rows(
-            f"SELECT id, revision, document, retired FROM {self.prefix}{tables.CATALOGUE} "
+            "SELECT tenant, kind, id, revision, document, retired "
+            f"FROM {self.prefix}{tables.CATALOGUE} "
             f"WHERE tenant = %s AND kind = %s AND id IN ({marks}) "
             "AND (recorded <= %s OR position <= %s) ORDER BY position",
             [tenant, COURSE, *courses, as_of, position],
         )
-        for iri, revision, document, retired in rows:
-            catalogue.apply(
-                tenant, COURSE, iri, int(revision), orjson.loads(document), bool(retired)
-            )
-        return catalogue
+        return CatalogueIndex.of_rows(rows)
 
     def records(self, tenant: str, learner: str, as_of: int) -> list[CourseRecord]:
         """Return the learner's course records from their facts as they stood at `as_of`."""
@@ -162,7 +157,7 @@ class Transcripts(StoreReader):
             )
         return {
             "learner_id": learner_id(learner),
-            "learner": agent_of(learner),
+            "learner": agent_of_key(learner),
             "as_of": _time(as_of),
             "courses": [
                 course_json(record, as_of) for record in self.records(tenant, learner, as_of)
