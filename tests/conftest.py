@@ -7,8 +7,10 @@ import os
 import socket
 import subprocess
 import sys
+import threading
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -192,3 +194,35 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+def race_catch_ups(
+    projections: Sequence[Any], write_all: Callable[[], None], applied: Callable[[Any], int]
+) -> list[int]:
+    """Start a writer and a catch-up loop per projection at once; each loop catches up in
+    tiny batches until it is complete after the writer finished. Returns what each loop
+    applied (`applied(result)` of each catch-up, summed)."""
+    writing = threading.Event()
+    writing.set()
+    start = threading.Barrier(len(projections) + 1)
+
+    def write() -> None:
+        start.wait()
+        write_all()
+        writing.clear()
+
+    def catch_up(projection: Any) -> int:
+        start.wait()
+        total = 0
+        while True:
+            still_writing = writing.is_set()
+            result = projection.catch_up(budget=0.5, batch_size=2)
+            total += applied(result)
+            if result.complete and not still_writing:
+                return total
+
+    with ThreadPoolExecutor(len(projections) + 1) as pool:
+        writer = pool.submit(write)
+        done = list(pool.map(catch_up, projections))
+        writer.result()
+    return done

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
@@ -13,7 +12,7 @@ from ledger.xapi import V1
 from projections.definitions import NAME
 from projections.definitions_store import DefinitionsProjection
 from projections.store import open_ledger
-from tests.conftest import ADMIN_KEY, ADMIN_SECRET, run_cli
+from tests.conftest import ADMIN_KEY, ADMIN_SECRET, race_catch_ups, run_cli
 from tests.factories import with_id
 
 COURSE = "https://courses.example.com/catch-up"
@@ -44,31 +43,13 @@ def test_racing_catch_ups_apply_each_statement_exactly_once(ledger, settings, ad
     other = open_ledger(settings)
     projections = [DefinitionsProjection(ledger), DefinitionsProjection(other)] * 2
     written = 40
-    writing = threading.Event()
-    writing.set()
-    start = threading.Barrier(len(projections) + 1)
 
-    def write() -> None:
-        start.wait()
+    def write_all() -> None:
         for n in range(written):
             ledger.record_statements(admin, [defined(n)], V1, batch=False)
-        writing.clear()
-
-    def catch_up(projection: DefinitionsProjection) -> int:
-        start.wait()
-        applied = 0
-        while True:
-            still_writing = writing.is_set()
-            result = projection.catch_up(budget=0.5, batch_size=2)
-            applied += result.statements
-            if result.complete and not still_writing:
-                return applied
 
     try:
-        with ThreadPoolExecutor(len(projections) + 1) as pool:
-            writer = pool.submit(write)
-            applied = list(pool.map(catch_up, projections))
-            writer.result()
+        applied = race_catch_ups(projections, write_all, lambda result: result.statements)
     finally:
         other.close()
     projection = DefinitionsProjection(ledger)

@@ -3,9 +3,7 @@ exactly once, rebuilds, version bumps and waiting for a position."""
 
 from __future__ import annotations
 
-import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
@@ -14,7 +12,7 @@ from ledger.xapi import V1
 from projections import learning_tables as tables
 from projections.learning_store import FACTS, PROJECTIONS, VERSIONS, LearningProjections
 from projections.store import open_ledger
-from tests.conftest import ADMIN_KEY, ADMIN_SECRET
+from tests.conftest import ADMIN_KEY, ADMIN_SECRET, race_catch_ups
 from tests.learning_helpers import (
     ADA,
     BOB,
@@ -158,32 +156,14 @@ def test_racing_catch_ups_apply_each_event_exactly_once(ledger, settings, admin,
     other = open_ledger(settings)
     projections = [LearningProjections(ledger), LearningProjections(other)] * 2
     written = 30
-    writing = threading.Event()
-    writing.set()
-    start = threading.Barrier(len(projections) + 1)
 
-    def write() -> None:
-        start.wait()
+    def write_all() -> None:
         for n in range(written):
             learner = f"mailto:l{n % 5}@example.com"
             record(ledger, admin, said("attempted", MODULES[n % 2], learner, scaled=n / written))
-        writing.clear()
-
-    def catch_up(projection: LearningProjections) -> int:
-        start.wait()
-        applied = 0
-        while True:
-            still_writing = writing.is_set()
-            result = projection.catch_up(budget=0.5, batch_size=2)
-            applied += result.events
-            if result.complete and not still_writing:
-                return applied
 
     try:
-        with ThreadPoolExecutor(len(projections) + 1) as pool:
-            writer = pool.submit(write)
-            applied = list(pool.map(catch_up, projections))
-            writer.result()
+        applied = race_catch_ups(projections, write_all, lambda result: result.events)
     finally:
         other.close()
     projection = LearningProjections(ledger)
